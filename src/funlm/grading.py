@@ -1,0 +1,105 @@
+"""Assertion helpers for nbgrader test cells.
+
+Every helper raises ``AssertionError`` with a Korean hint when the student's answer is wrong
+(nbgrader then gives the cell zero points and shows the hint in the feedback), and prints a short
+confirmation to stdout when it is right. Nothing is ever written to stderr on success: nbgrader
+scores a test cell with any stderr output as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from funlm.quiet import silence_known_warnings
+
+__all__ = [
+    "GradingError",
+    "check",
+    "check_close",
+    "check_equal",
+    "check_shape",
+    "check_type",
+    "passed",
+]
+
+silence_known_warnings()
+
+
+class GradingError(AssertionError):
+    """A failed check, carrying a Korean hint for the student."""
+
+
+def _fail(hint: str, detail: str) -> None:
+    raise GradingError(f"💡 힌트: {hint}\n   (세부 정보: {detail})")
+
+
+def passed(message: str = "통과했습니다!") -> None:
+    """Print a confirmation line (stdout only)."""
+    print(f"✅ {message}")
+
+
+def check(condition: Any, hint: str, *, detail: str = "condition is False") -> None:
+    """Fail with ``hint`` unless ``condition`` is truthy."""
+    if not condition:
+        _fail(hint, detail)
+
+
+def check_type(value: Any, expected: type | tuple[type, ...], hint: str) -> None:
+    """Fail with ``hint`` unless ``value`` is an instance of ``expected``."""
+    if not isinstance(value, expected):
+        _fail(hint, f"expected {expected}, got {type(value).__name__}")
+
+
+def check_equal(actual: Any, expected: Any, hint: str) -> None:
+    """Exact equality for ints, strings, lists and other non-float values."""
+    if isinstance(actual, float) or isinstance(expected, float):
+        raise TypeError("use check_close for floats")
+    if _to_plain(actual) != _to_plain(expected):
+        _fail(hint, f"expected {_short(expected)}, got {_short(actual)}")
+
+
+def check_close(
+    actual: Any, expected: Any, hint: str, *, rtol: float = 1e-5, atol: float = 1e-8
+) -> None:
+    """Elementwise ``|actual - expected| <= atol + rtol * |expected|`` for numbers and arrays."""
+    import numpy as np
+
+    try:
+        a = np.asarray(_to_plain(actual), dtype=float)
+        e = np.asarray(_to_plain(expected), dtype=float)
+    except (TypeError, ValueError):
+        _fail(hint, f"not a number/array: {_short(actual)}")
+    if a.shape != e.shape:
+        _fail(hint, f"shape {a.shape} != expected shape {e.shape}")
+    if not np.all(np.isfinite(a)):
+        _fail(hint, "result contains NaN or inf")
+    if not np.allclose(a, e, rtol=rtol, atol=atol):
+        worst = float(np.max(np.abs(a - e))) if a.size else math.nan
+        _fail(hint, f"max |difference| = {worst:.3g} (rtol={rtol}, atol={atol})")
+
+
+def check_shape(value: Any, expected: Sequence[int], hint: str) -> None:
+    """Fail unless ``value.shape`` equals ``expected``."""
+    shape = tuple(getattr(value, "shape", ()))
+    if shape != tuple(expected):
+        _fail(hint, f"shape {shape} != expected {tuple(expected)}")
+
+
+def _to_plain(value: Any) -> Any:
+    """Tensors and arrays to nested lists, so they compare with plain Python values."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(_to_plain(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
