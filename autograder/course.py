@@ -61,7 +61,9 @@ def make_api(config: Config) -> NbGraderAPI:
 
 def _run(step: str, result: Mapping[str, object]) -> None:
     if not result.get("success"):
-        raise PipelineError(f"nbgrader {step} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
+        raise PipelineError(
+            f"nbgrader {step} failed:\n{result.get('log', '')}\n{result.get('error', '')}"
+        )
 
 
 @contextlib.contextmanager
@@ -87,6 +89,7 @@ def generate_exercises(
     Returns the assignment names generated.
     """
     names = names or assignments(source)
+    workdir.mkdir(parents=True, exist_ok=True)
     release = workdir / "release"
     api = make_api(load_config(workdir, source, release))
     for name in names:
@@ -114,6 +117,7 @@ def autograde(
     if len(notebooks) != 1:
         raise PipelineError(f"{assignment}: expected one source notebook, found {len(notebooks)}")
     notebook_name = notebooks[0].name
+    workdir.mkdir(parents=True, exist_ok=True)
     config = load_config(workdir, source, workdir / "release", db_url)
     api = make_api(config)
     _run(f"generate_assignment {assignment}", api.generate_assignment(assignment, force=True))

@@ -15,8 +15,8 @@ import contextlib
 import importlib.util
 import io
 import os
-import socket
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING

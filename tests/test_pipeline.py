@@ -1,0 +1,182 @@
+"""The nbgrader pipeline holds: (a) no leaks, (b) no drift, (c) solutions score full marks,
+(d) untouched exercises score zero. Each check is also run on a deliberately broken copy to show
+that it can fail (a test of the test)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.checks import leaks, tree_differences, unexecuted_problems
+from autograder.course import (
+    EXERCISES_DIR,
+    SOLUTIONS_DIR,
+    assignments,
+    autograde,
+    generate_exercises,
+)
+
+ASSIGNMENTS = assignments()
+REFERENCE = "ch00_orientation"  # the assignment used for the broken-copy tests
+
+
+def _notebook(folder: Path, name: str) -> Path:
+    return folder / name / f"{name}.ipynb"
+
+
+def test_every_contract_assignment_name_is_valid():
+    allowed = {
+        "ch00_orientation", "ch01_gpt3", "ch02_instructgpt", "ch03_icl",
+        "ch04_double_descent", "ch05_small_lm", "ch06_agents",
+    }  # fmt: skip
+    assert REFERENCE in ASSIGNMENTS
+    assert set(ASSIGNMENTS) <= allowed
+    assert sorted(p.name for p in EXERCISES_DIR.iterdir() if p.is_dir()) == ASSIGNMENTS
+
+
+# (a) no solution code, markers or outputs -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_exercises_contain_no_solutions_or_outputs(name):
+    for exercise in sorted((EXERCISES_DIR / name).glob("*.ipynb")):
+        assert leaks(exercise, SOLUTIONS_DIR / name / exercise.name) == []
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_solutions_are_committed_without_outputs(name):
+    for notebook in sorted((SOLUTIONS_DIR / name).glob("*.ipynb")):
+        assert unexecuted_problems(notebook) == []
+
+
+def _broken_exercise(tmp_path: Path, how: str) -> Path:
+    exercise = nbformat.read(_notebook(EXERCISES_DIR, REFERENCE), as_version=4)
+    solution = nbformat.read(_notebook(SOLUTIONS_DIR, REFERENCE), as_version=4)
+    if how == "solution_code":
+        # what a broken generator might do: release the source cell unchanged
+        solution_cells = [
+            c for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")
+        ]
+        text = solution_cells[0].source
+        text = "\n".join(line for line in text.splitlines() if "SOLUTION" not in line)
+        exercise.cells.append(nbformat.v4.new_code_cell(text))
+    elif how == "marker":
+        exercise.cells.append(nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nassert True"))
+    elif how == "output":
+        cell = next(c for c in exercise.cells if c.cell_type == "code")
+        cell.outputs = [nbformat.v4.new_output("stream", text="stale output\n")]
+    path = tmp_path / f"{REFERENCE}.ipynb"
+    nbformat.write(exercise, path)
+    return path
+
+
+@pytest.mark.parametrize("how", ["solution_code", "marker", "output"])
+def test_leak_check_catches_a_broken_exercise(tmp_path, how):
+    broken = _broken_exercise(tmp_path, how)
+    assert leaks(broken, _notebook(SOLUTIONS_DIR, REFERENCE)) != []
+
+
+# (b) the committed exercises equal a fresh generation ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fresh_exercises(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("fresh-exercises")
+    generate_exercises(dest, tmp_path_factory.mktemp("nbgrader-work"))
+    return dest
+
+
+def test_committed_exercises_equal_a_fresh_generation(fresh_exercises):
+    assert tree_differences(fresh_exercises, EXERCISES_DIR) == [], "run `make exercises`"
+
+
+def test_drift_check_catches_an_edited_exercise(fresh_exercises, tmp_path):
+    drifted = tmp_path / "exercises"
+    shutil.copytree(EXERCISES_DIR, drifted)
+    path = _notebook(drifted, REFERENCE)
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[-1].source += "\n(edited by hand)"
+    nbformat.write(notebook, path)
+    assert tree_differences(fresh_exercises, drifted) == [f"differs: {REFERENCE}/{path.name}"]
+    path.unlink()
+    assert tree_differences(fresh_exercises, drifted) == [f"missing: {REFERENCE}/{path.name}"]
+
+
+# (c) solutions get full marks, (d) untouched exercises get zero ------------------------------
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, small_lm):
+    """Autograde every assignment's solution and untouched exercise once (grade profile)."""
+    results = {}
+    for name in ASSIGNMENTS:
+        work = tmp_path_factory.mktemp(f"grade-{name}")
+        submissions = {
+            "solution": _notebook(SOLUTIONS_DIR, name),
+            "untouched": _notebook(EXERCISES_DIR, name),
+        }
+        results[name] = autograde(name, submissions, work)
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_solution_scores_full_marks(graded, name):
+    result = graded[name]["solution"]
+    assert result.max_score == 100
+    failed = {part: got for part, (got, top) in result.parts.items() if got != top}
+    assert failed == {}
+    assert result.score == result.max_score
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_untouched_exercise_scores_zero(graded, name):
+    result = graded[name]["untouched"]
+    assert result.max_score == 100
+    assert result.score == 0, result.parts
+
+
+def _edit_source(tmp_path: Path, grade_id: str, edit) -> Path:
+    """A copy of the reference assignment's source with one cell edited."""
+    source = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS_DIR / REFERENCE, source / REFERENCE)
+    path = _notebook(source, REFERENCE)
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+    )
+    cell.source = edit(cell.source)
+    nbformat.write(notebook, path)
+    return source
+
+
+@pytest.mark.slow
+def test_full_marks_check_catches_a_wrong_solution(tmp_path, small_lm):
+    # counting characters instead of tokens must lose exactly part 1's 20 points
+    source = _edit_source(
+        tmp_path,
+        "count_tokens",
+        lambda s: s.replace(
+            "return len(tokenizer.encode(text, add_special_tokens=False))", "return len(text)"
+        ),
+    )
+    result = autograde(
+        REFERENCE, {"wrong": _notebook(source, REFERENCE)}, tmp_path / "work", source=source
+    )["wrong"]
+    assert result.score == result.max_score - 20
+    assert result.parts["test_count_tokens"] == (0.0, 20.0)
+
+
+@pytest.mark.slow
+def test_zero_check_catches_a_test_that_cannot_fail(tmp_path, small_lm):
+    # a test cell that never calls the student's code gives an untouched exercise points
+    source = _edit_source(tmp_path, "test_count_tokens", lambda s: "passed('always')")
+    work = tmp_path / "work"
+    generate_exercises(tmp_path / "exercises", tmp_path / "gen", source=source)
+    untouched = _notebook(tmp_path / "exercises", REFERENCE)
+    result = autograde(REFERENCE, {"untouched": untouched}, work, source=source)["untouched"]
+    assert result.score == 20
