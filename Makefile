@@ -12,7 +12,7 @@ PORT ?= 8000
 BOOK_HTML := book/_build/html
 LINT_PATHS := src autograder tests book/_ext
 
-.PHONY: help venv book book-build serve test lint format exercises bench clean
+.PHONY: help venv book book-build serve test lint format exercises bench repro clean
 
 help:
 	@echo "make book        build the book and serve it on http://127.0.0.1:$(PORT)"
@@ -65,3 +65,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache
+
+# Headline reproductions in the cpu profile (benchmarks, not part of `make test`); each chapter
+# prints one JSON line and writes results/repro/<chapter>-cpu.json (the closing chapter reads them).
+repro: $(STAMP)
+	source $(BIN)/activate && for chapter in $$(python -c "from funlm.repro import chapters; print(*chapters())"); do \
+		python -m funlm.repro $$chapter --profile cpu --out results/repro/$$chapter-cpu.json || exit 1; \
+	done

@@ -17,6 +17,7 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (
     (UserWarning, r".*generation flags are not valid.*"),
     (UserWarning, r".*attention mask.*"),
     (UserWarning, r".*To copy construct from a tensor.*"),
+    (UserWarning, r".*Converting a tensor with requires_grad=True to a scalar.*"),
     (FutureWarning, r".*`torch_dtype` is deprecated.*"),
     (DeprecationWarning, r".*"),  # deprecations are for the maintainers' CI, not for learners
 )

@@ -1,0 +1,50 @@
+"""Headline reproductions, one module per chapter: ``python -m funlm.repro chNN [--profile P]``.
+
+A chapter module ``funlm.repro.chNN`` defines
+
+- ``HEADLINE_KEYS``: the names of the numbers its issue asks for, and
+- ``run(profile: Profile) -> dict``: runs the experiments sized by ``profile`` and returns the
+  measured numbers (JSON-serialisable).
+
+The command adds ``"chapter"``, ``"profile"`` and ``"seconds"`` and prints the result as one
+JSON object on its last line; ``--out`` also writes it to a file (the book reads these files).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import time
+from pathlib import Path
+from typing import Any
+
+from funlm.profile import profile as get_profile
+
+
+def chapters() -> list[str]:
+    """Chapters that have a reproduction module, e.g. ``["ch01", "ch04"]``."""
+    return sorted(
+        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("ch") and not m.ispkg
+    )
+
+
+def run_chapter(chapter: str, profile_name: str | None = None) -> dict[str, Any]:
+    """Run one chapter's reproduction and return its numbers plus timing metadata."""
+    if chapter not in chapters():
+        raise ValueError(f"unknown chapter {chapter!r}; available: {', '.join(chapters())}")
+    module = importlib.import_module(f"funlm.repro.{chapter}")
+    active = get_profile(profile_name)
+    start = time.perf_counter()
+    numbers = module.run(active)
+    missing = [key for key in module.HEADLINE_KEYS if key not in numbers]
+    if missing:
+        raise RuntimeError(f"{chapter}: reproduction did not report {missing}")
+    result = {"chapter": chapter, "profile": active.name, **numbers}
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def write_result(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

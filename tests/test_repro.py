@@ -1,0 +1,41 @@
+"""Every chapter's reproduction runs in the grade profile and reports its headline numbers.
+
+(The cpu-profile runs are benchmarks, `make repro`, not part of the test suite.)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from funlm.repro import chapters
+
+
+def test_unknown_chapter_is_refused():
+    from funlm.repro import run_chapter
+
+    with pytest.raises(ValueError, match="unknown chapter"):
+        run_chapter("ch99")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", chapters())
+def test_repro_smoke_grade_profile(chapter, small_lm, tmp_path):
+    out = tmp_path / f"{chapter}.json"
+    env = dict(os.environ, FUNLM_PROFILE="grade")
+    proc = subprocess.run(
+        [sys.executable, "-m", "funlm.repro", chapter, "--profile", "grade", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert last == json.loads(out.read_text("utf-8"))
+    module = importlib.import_module(f"funlm.repro.{chapter}")
+    for key in [*module.HEADLINE_KEYS, "seconds"]:
+        assert key in last, key
+    assert last["profile"] == "grade"
