@@ -1,0 +1,47 @@
+"""Chapter 4: double descent in random-features regression and in small neural networks.
+
+- ``features``: random ReLU features (a two-layer network with a frozen first layer);
+- ``regression``: minimum-norm least squares and ridge, for any shape of system;
+- ``data``: the synthetic teacher problem and scikit-learn's digits, with label noise;
+- ``sweeps``: test-error curves over the number of features or of samples, and their peaks;
+- ``mlp``: width-wise and epoch-wise double descent of a trained one-hidden-layer network;
+- ``threads``: run the small problems on one thread (much faster on a busy laptop).
+"""
+
+from __future__ import annotations
+
+from funlm.double_descent.data import Dataset, digits_data, flip_labels, teacher_data
+from funlm.double_descent.features import random_weights, relu_features
+from funlm.double_descent.regression import min_norm_lstsq, mse, ridge
+from funlm.double_descent.sweeps import (
+    DEFAULT_RATIOS,
+    Curve,
+    feature_counts,
+    peak_summary,
+    rf_curve,
+    sample_curve,
+    select_lambda,
+    validated_ridge_curve,
+)
+from funlm.double_descent.threads import one_thread
+
+__all__ = [
+    "DEFAULT_RATIOS",
+    "Curve",
+    "Dataset",
+    "digits_data",
+    "feature_counts",
+    "flip_labels",
+    "min_norm_lstsq",
+    "mse",
+    "one_thread",
+    "peak_summary",
+    "random_weights",
+    "relu_features",
+    "rf_curve",
+    "ridge",
+    "sample_curve",
+    "select_lambda",
+    "teacher_data",
+    "validated_ridge_curve",
+]
