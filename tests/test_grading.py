@@ -46,3 +46,25 @@ def test_check_close_tolerances():
     check_close(1.0, 1.0 + 1e-7, "unused")
     with pytest.raises(GradingError):
         check_close(1.0, 1.0 + 1e-3, "too far", rtol=1e-5, atol=0)
+
+
+def test_subclasses_of_builtins_cannot_fake_equality():
+    class AlwaysEqual(int):
+        def __eq__(self, other):
+            return True
+
+        def __ne__(self, other):
+            return False
+
+        __hash__ = int.__hash__
+
+    class ContainsAll(str):
+        def __contains__(self, item):
+            return True
+
+    with pytest.raises(GradingError):
+        check_equal(AlwaysEqual(1), 2, "가짜 정수")
+    with pytest.raises(GradingError):
+        check_equal([AlwaysEqual(1)], [2], "가짜 정수 리스트")
+    with pytest.raises(GradingError):
+        check_type(ContainsAll("x"), str, "가짜 문자열")

@@ -47,16 +47,25 @@ def check(condition: Any, hint: str, *, detail: str = "condition is False") -> N
 
 
 def check_type(value: Any, expected: type | tuple[type, ...], hint: str) -> None:
-    """Fail with ``hint`` unless ``value`` is an instance of ``expected``."""
-    if not isinstance(value, expected):
+    """Fail with ``hint`` unless ``value`` is an instance of ``expected``.
+
+    Built-in scalar types (int, str, ...) must match exactly: a subclass could lie in ``==``
+    or ``in`` and fool the checks that follow.
+    """
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if not isinstance(value, types):
         _fail(hint, f"expected {expected}, got {type(value).__name__}")
+    if _is_fake_builtin(value) and type(value) not in types:
+        _fail(hint, f"expected exactly {expected}, got a subclass {type(value).__name__}")
 
 
 def check_equal(actual: Any, expected: Any, hint: str) -> None:
     """Exact equality for ints, strings, lists and other non-float values."""
     if isinstance(actual, float) or isinstance(expected, float):
         raise TypeError("use check_close for floats")
-    if _to_plain(actual) != _to_plain(expected):
+    plain = _to_plain(actual)
+    _require_builtin_leaves(plain, hint)
+    if plain != _to_plain(expected):
         _fail(hint, f"expected {_short(expected)}, got {_short(actual)}")
 
 
@@ -85,6 +94,32 @@ def check_shape(value: Any, expected: Sequence[int], hint: str) -> None:
     shape = tuple(getattr(value, "shape", ()))
     if shape != tuple(expected):
         _fail(hint, f"shape {shape} != expected {tuple(expected)}")
+
+
+_BUILTIN_SCALARS = (bool, int, float, complex, str, bytes)
+
+
+def _is_fake_builtin(value: Any) -> bool:
+    """A user-defined subclass of a built-in scalar (NumPy's own scalar types are fine)."""
+    kind = type(value)
+    return (
+        isinstance(value, _BUILTIN_SCALARS)
+        and kind not in _BUILTIN_SCALARS
+        and kind.__module__ != "numpy"
+    )
+
+
+def _require_builtin_leaves(value: Any, hint: str) -> None:
+    """Reject subclasses of built-in scalars anywhere in ``value`` (they may fake ``==``)."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            _require_builtin_leaves(item, hint)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _require_builtin_leaves(key, hint)
+            _require_builtin_leaves(item, hint)
+    elif _is_fake_builtin(value):
+        _fail(hint, f"{type(value).__name__} is a subclass of a built-in type")
 
 
 def _to_plain(value: Any) -> Any:

@@ -147,3 +147,31 @@ def load_small_lm(
     model.to(device or profile().device)
     model.eval()
     return model, tokenizer
+
+
+def benchmark_load() -> dict[str, float]:
+    """Time a first load (GGUF conversion into an empty cache) and a cached load, in seconds."""
+    import time
+
+    previous = os.environ.get("FUNLM_CACHE")
+    with tempfile.TemporaryDirectory(prefix="funlm-bench-cache-") as tmp:
+        os.environ["FUNLM_CACHE"] = tmp
+        try:
+            start = time.perf_counter()
+            load_small_lm(device="cpu")
+            first = time.perf_counter() - start
+            start = time.perf_counter()
+            load_small_lm(device="cpu")
+            cached = time.perf_counter() - start
+        finally:
+            if previous is None:
+                os.environ.pop("FUNLM_CACHE", None)
+            else:
+                os.environ["FUNLM_CACHE"] = previous
+    return {"first_load_seconds": round(first, 1), "cached_load_seconds": round(cached, 1)}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(benchmark_load()))

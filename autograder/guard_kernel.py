@@ -1,0 +1,458 @@
+"""The IPython kernel that runs a student's notebook inside the sandbox, with a test guard.
+
+Started by :mod:`autograder.sandbox` as ``python -m autograder.guard_kernel -f CONNECTION``.
+Before ipykernel starts (so before any student code), this module:
+
+1. reads the grading plan that the grader wrote into the scratch folder (the test cells'
+   source from the gradebook and a per-submission HMAC key) and deletes it;
+2. starts the *grader thread*, which alone holds the key and the compiled test code;
+3. installs an audit hook that only listens for the grader's own events.
+
+The notebook the kernel receives has its test cells replaced by
+``sys.audit("funlm.grader.test", grade_id, nonce)``. For that event the main thread hands the
+test to the grader thread, which runs the gradebook's test code in a fresh thread with trusted
+bindings (the setup cells' names, a private copy of ``funlm.grading``, a private copy of the
+builtins) and, only when the code ran to its end with the interpreter intact, returns an HMAC
+over ``(grade_id, nonce)``. The grader outside the sandbox gives a test cell its points only
+when that evidence is present and valid, so a test cell that was emptied, rewritten, skipped
+(IPython input/AST transformers, patched ``run_cell``, custom exception handlers, fake output)
+or run against tampered helpers earns nothing.
+
+After the trusted setup cells have run, ``sys.audit("funlm.grader.arm")`` snapshots the trusted
+names and installs a second, stateless audit hook that denies what could reach the grader
+thread's secrets or leave the sandbox's intent: tracing and profiling, ``gc`` introspection,
+``ctypes``, new processes, sockets, reading ``/proc/*/mem``, replacing a function's code, and
+frame access in the grader thread. Every denial and every oddity seen is written to the
+event log (one line each) that the grader reads back for the ``reason`` column.
+
+Limits (stated, not hidden): Python has no boundary inside one interpreter. Student code that
+a test *calls* runs next to the test and could, with deliberate CPython-level tricks (objects
+whose ``==`` lies, coroutine frames, monkeypatching something the test uses later in the same
+test and restoring it), fool that one test's checks. It cannot forge evidence for tests it did
+not run, reach the key (no ``gc``/``ctypes``/tracing/``/proc`` memory, the key lives only in
+the grader thread), or leave the sandbox.
+"""
+
+from __future__ import annotations
+
+import _hashlib
+import _io
+import _queue
+import _signal
+import _thread
+import builtins
+import json
+import os
+import sys
+
+PLAN_ENV = "FUNLM_GRADER_PLAN"
+EVENTS_ENV = "FUNLM_GRADER_EVENTS"
+EVIDENCE_PREFIX = "[funlm-grader-evidence]"
+TEST_EVENT = "funlm.grader.test"
+ARM_EVENT = "funlm.grader.arm"
+
+# Names that never count as trusted setup bindings.
+_SKIP_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+
+
+def evidence(key: bytes, grade_id: str, nonce: str) -> str:
+    """The HMAC the grader expects for a test that passed."""
+    message = f"{grade_id}\0{nonce}".encode()
+    return _hashlib.hmac_digest(key, message, "sha256").hex()
+
+
+# -- event log ----------------------------------------------------------------------------
+
+
+def _open_log(path: str | None) -> int:
+    if not path:
+        return -1
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+
+_LOG_FD = -1
+
+
+def _log(kind: str, detail: str = "", fd: int | None = None) -> None:
+    target = _LOG_FD if fd is None else fd
+    if target < 0:
+        return
+    line = (kind + "\t" + detail.replace("\n", " ")[:300] + "\n").encode("utf-8", "replace")
+    try:
+        os.write(target, line)
+    except OSError:
+        pass
+
+
+# -- integrity snapshot ---------------------------------------------------------------------
+
+
+# Callables that IPython/ipykernel legitimately swap while cells run.
+_VOLATILE = frozenset({"input", "raw_input", "getpass", "display", "get_ipython", "exit", "quit"})
+
+
+def _callables(mapping) -> dict[str, int]:
+    """name -> id for the functions and classes in a namespace (data values change legally)."""
+    return {
+        name: id(value)
+        for name, value in list(mapping.items())
+        if callable(value) and name not in _VOLATILE and not name.endswith("hook")
+    }
+
+
+def _snapshot(trusted: dict, modules: list) -> dict:
+    """Identity maps of what a test relies on: builtins, modules, classes, trusted objects.
+
+    Taken in the main thread right after the trusted setup cells, before any student code.
+    """
+    snap: dict = {"builtins": _callables(builtins.__dict__), "namespaces": []}
+    seen: set[int] = set()
+
+    def add(label: str, namespace, shadow_of: tuple = ()) -> None:
+        if id(namespace) not in seen:
+            seen.add(id(namespace))
+            snap["namespaces"].append((label, namespace, _callables(namespace), shadow_of))
+
+    for module in modules:
+        add(module.__name__, module.__dict__)
+    for name, value in trusted.items():
+        if type(value) is type(sys):
+            add(value.__name__, value.__dict__)
+            continue
+        mro = tuple(cls for cls in type(value).__mro__ if cls is not object)
+        for cls in mro:
+            add(cls.__qualname__, cls.__dict__)
+        instance_dict = getattr(value, "__dict__", None)
+        if type(instance_dict) is dict:
+            add(name, instance_dict, tuple(cls.__dict__ for cls in mro))
+    return snap
+
+
+def _make_differences():
+    """The integrity comparison, bound to builtins captured before any student code ran."""
+    _id, _callable, _type, _str, _sorted, _set, _len = id, callable, type, str, sorted, set, len
+
+    def differences(snap: dict, current_builtins: dict) -> list[str]:
+        problems: list[str] = []
+        for name, ident in snap["builtins"].items():
+            if _id(current_builtins.get(name)) != ident:
+                problems.append("builtins." + name)
+        for label, namespace, names, shadow_of in snap["namespaces"]:
+            for key in namespace:
+                if _type(key) is not _str:
+                    problems.append(label + ": non-string key")
+                    break
+            else:
+                for name, ident in names.items():
+                    if _id(namespace.get(name)) != ident:
+                        problems.append(label + "." + name)
+                for class_dict in shadow_of:
+                    for name in namespace:
+                        if name not in names and _callable(class_dict.get(name)):
+                            problems.append(label + "." + name + " (shadows a method)")
+        problems = _sorted(_set(problems))
+        return problems[:20] if _len(problems) > 20 else problems
+
+    return differences
+
+
+# -- the grader thread ------------------------------------------------------------------------
+
+
+def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> None:
+    """Owns the key; never runs student code itself (tests run in a fresh thread).
+
+    Everything it calls is captured here, before any student code ran, so that rebinding a
+    module attribute or a builtin later cannot change what this thread does.
+    """
+    hmac_digest = _hashlib.hmac_digest
+    start, count = _thread.start_new_thread, _thread._count
+    string_io, queue_type, empty = _io.StringIO, _queue.SimpleQueue, _queue.Empty
+    _dict, _type, _list, _map, _exec, _object = dict, type, list, map, exec, object
+    _assertion = AssertionError
+    real_builtins = builtins.__dict__
+    _sys = sys
+    differences = _make_differences()
+    armed: dict = {}
+    while True:
+        request = requests.get()
+        if request[0] == "arm":
+            armed.update(request[1])
+            continue
+        _, grade_id, nonce, user_ns = request
+        reply = {"out": "", "err": "", "exc": None, "evidence": None, "notes": []}
+        code = codes.get(grade_id)
+        if code is None or not armed:
+            reply["exc"] = _assertion("[grader] unknown test or grader not armed: " + grade_id)
+            replies.put(reply)
+            continue
+        problems = differences(armed["snapshot"], real_builtins)
+        if _type(user_ns) is not _dict:
+            problems.append("user namespace replaced")
+        if problems:
+            text = ", ".join(problems)
+            reply["notes"].append(("tamper", text))
+            reply["exc"] = _assertion(
+                "[grader integrity] 채점 환경이 바뀌어 이 테스트를 믿을 수 없습니다: " + text
+            )
+            replies.put(reply)
+            continue
+        namespace = _dict(user_ns)
+        namespace.update(armed["trusted"])
+        namespace["__builtins__"] = armed["builtins"]
+        ok, errors, token = queue_type(), queue_type(), _object()
+        done_ns = {"__builtins__": {}, "q": ok, "t": token}
+        out, err = string_io(), string_io()
+        saved = (_sys.stdout, _sys.stderr, _sys.unraisablehook)
+        _sys.stdout, _sys.stderr, _sys.unraisablehook = out, err, errors.put
+        before = count()
+        # list(map(exec, ...)) keeps every frame between the thread's start and the test code
+        # in C: the done-code runs only if the test code returned, and nothing the test calls
+        # can reach the queue or the token through a frame.
+        start(_list, (_map(_exec, (code, done_code), (namespace, done_ns)),))
+        passed = False
+        while True:
+            try:
+                passed = ok.get(timeout=0.05) is token
+                break
+            except empty:
+                if count() <= before:
+                    try:
+                        passed = ok.get_nowait() is token
+                    except empty:
+                        passed = False
+                    break
+        _sys.stdout, _sys.stderr, _sys.unraisablehook = saved
+        reply["out"], reply["err"] = out.getvalue(), err.getvalue()
+        if passed:
+            problems = differences(armed["snapshot"], real_builtins)
+            if problems:
+                passed = False
+                text = ", ".join(problems)
+                reply["notes"].append(("tamper", text))
+                reply["exc"] = _assertion(
+                    "[grader integrity] 테스트 도중 채점 환경이 바뀌었습니다: " + text
+                )
+        if passed:
+            message = (grade_id + "\0" + nonce).encode()
+            reply["evidence"] = hmac_digest(key, message, "sha256").hex()
+        elif reply["exc"] is None:
+            try:
+                reply["exc"] = errors.get_nowait().exc_value
+            except empty:
+                reply["exc"] = _assertion(
+                    "[grader] 테스트 코드가 끝까지 실행되지 않았습니다 (the test did not finish)."
+                )
+        replies.put(reply)
+
+
+# -- audit hooks ----------------------------------------------------------------------------
+
+_DENY_ALWAYS = frozenset(
+    {
+        "sys.settrace",
+        "sys.setprofile",
+        "sys._current_frames",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.exec",
+        "os.system",
+        "subprocess.Popen",
+        "socket.__new__",
+        "socket.connect",
+        "socket.bind",
+        "socket.getaddrinfo",
+        "sys.remote_exec",
+    }
+)
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
+_CODE_ATTRS = frozenset({"__code__"})
+
+
+def _make_deny_hook(grader_ident: int, log_fd: int, forbidden: tuple[str, ...]):
+    """A stateless hook: everything it uses is immutable or captured here."""
+    get_ident, write = _thread.get_ident, os.write
+    _type, _str, _int, _len, _denied = type, str, int, len, PermissionError
+    deny_always, frame_attrs, code_attrs = _DENY_ALWAYS, _FRAME_ATTRS, _CODE_ATTRS
+
+    def note(kind: str, detail: str) -> None:
+        try:
+            write(log_fd, (kind + "\t" + detail[:300] + "\n").encode("utf-8", "replace"))
+        except Exception:
+            pass
+
+    def deny(event: str, args: tuple) -> None:
+        if event in deny_always or event.startswith("ctypes."):
+            note("network" if event.startswith("socket.") else "denied", event)
+            raise _denied("blocked by the grader sandbox: " + event)
+        n = _len(args)
+        if event == "open" and n and _type(args[0]) is _str:
+            path = args[0]
+            if path.startswith(("/proc", "/dev/")) and ("mem" in path or "pagemap" in path):
+                note("denied", "open " + path)
+                raise _denied("blocked by the grader sandbox: process memory")
+            for prefix in forbidden:
+                if path.startswith(prefix):
+                    note("forbidden-read", path)
+            mode = args[1] if n > 1 else None
+            if _type(mode) is _str and ("w" in mode or "a" in mode or "x" in mode or "+" in mode):
+                note("write", path)
+            elif _type(mode) is _int and mode & 0o3:
+                note("write", path)
+        elif event in ("os.remove", "os.rmdir", "shutil.rmtree", "os.rename", "os.truncate"):
+            if n and _type(args[0]) is _str:
+                note("delete", args[0])
+        elif event == "os.symlink" and n and _type(args[0]) is _str:
+            if args[0].startswith(("/proc", "/dev")):
+                note("denied", "symlink " + args[0])
+                raise _denied("blocked by the grader sandbox: symlink into /proc")
+        elif event == "object.__setattr__" and n > 1 and args[1] in code_attrs:
+            note("denied", "set " + args[1])
+            raise _denied("blocked by the grader sandbox: setting " + args[1])
+        elif get_ident() == grader_ident and (
+            event == "sys._getframe"
+            or (event == "object.__getattr__" and n > 1 and args[1] in frame_attrs)
+        ):
+            # only a student finalizer run by the garbage collector in the grader thread could
+            # ask for a frame there: the grader's own code never does
+            raise _denied("blocked by the grader sandbox: frame access in the grader thread")
+
+    return deny
+
+
+def _load_private_grading(private_builtins: dict):
+    """A private copy of funlm.grading whose globals no student code holds."""
+    import importlib.util
+
+    import funlm.grading as public
+
+    spec = importlib.util.spec_from_file_location("_funlm_grading_trusted", public.__file__)
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__["__builtins__"] = private_builtins
+    spec.loader.exec_module(module)
+    return public, module
+
+
+def install(plan_path: str, events_path: str | None) -> None:
+    """Read the plan, start the grader thread and the event hook. Called before ipykernel."""
+    global _LOG_FD
+    with open(plan_path, encoding="utf-8") as handle:
+        plan = json.load(handle)
+    os.unlink(plan_path)
+    _LOG_FD = _open_log(events_path)
+    log_fd = _LOG_FD
+    key = bytes.fromhex(plan.pop("key"))
+    codes = {gid: compile(src, f"<test {gid}>", "exec") for gid, src in plan["tests"].items()}
+    done_code = compile("q.put(t)", "<grader>", "exec")
+    forbidden = tuple(plan.get("forbidden", ()))
+    try:  # no other process (even with our uid) may read this one's memory
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except Exception:  # pragma: no cover - best effort
+        _log("note", "prctl(PR_SET_DUMPABLE) failed")
+    requests, replies = _queue.SimpleQueue(), _queue.SimpleQueue()
+    grader_ident = _thread.start_new_thread(
+        _grader_thread, (key, codes, requests, replies, done_code)
+    )
+    del key, plan
+    main_ident = _thread.get_ident()
+    sigmask = _signal.pthread_sigmask
+    all_signals = set(_signal.valid_signals()) - {_signal.SIGKILL, _signal.SIGSTOP}
+    state = {"armed": False, "stdout": None, "stderr": None, "shell": None, "hooks": None}
+
+    def shell_hooks(shell) -> tuple:
+        return (
+            tuple(map(id, shell.input_transformers_cleanup)),
+            tuple(map(id, shell.input_transformers_post)),
+            tuple(map(id, shell.ast_transformers)),
+            tuple(sorted((k, tuple(map(id, v))) for k, v in shell.events.callbacks.items())),
+            tuple(map(id, shell.custom_exceptions)),
+        )
+
+    def arm() -> None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        trusted = {
+            name: value
+            for name, value in shell.user_ns.items()
+            if not name.startswith("_") and name not in _SKIP_NAMES
+        }
+        private_builtins = dict(builtins.__dict__)
+        public, private = _load_private_grading(private_builtins)
+        bindings = dict(trusted)
+        for name, value in trusted.items():
+            if getattr(public, name, None) is value and hasattr(private, name):
+                bindings[name] = getattr(private, name)
+        watched = [public, private, builtins]
+        for name in ("numpy", "math", "torch", "torch.nn.functional", "funlm"):
+            if name in sys.modules:
+                watched.append(sys.modules[name])
+        snapshot = _snapshot(trusted, watched)
+        requests.put(
+            ("arm", {"trusted": bindings, "builtins": private_builtins, "snapshot": snapshot})
+        )
+        state.update(stdout=sys.stdout, stderr=sys.stderr, shell=shell, hooks=shell_hooks(shell))
+        state["armed"] = True
+        sys.addaudithook(_make_deny_hook(grader_ident, log_fd, forbidden))
+
+    def run_test(grade_id: str, nonce: str) -> None:
+        shell = state["shell"]
+        try:
+            if shell_hooks(shell) != state["hooks"]:
+                _log("hooks", "IPython transformers, events or exception handlers changed")
+        except Exception:
+            _log("hooks", "IPython shell state unreadable")
+        sigmask(_signal.SIG_BLOCK, all_signals)
+        try:
+            requests.put(("test", grade_id, nonce, shell.user_ns))
+            reply = replies.get()
+        finally:
+            sigmask(_signal.SIG_UNBLOCK, all_signals)
+        for kind, detail in reply["notes"]:
+            _log(kind, f"{grade_id}: {detail}")
+        out, err = state["stdout"], state["stderr"]
+        if reply["out"]:
+            out.write(reply["out"])
+        if reply["err"]:
+            err.write(reply["err"])
+        if reply["evidence"] is not None:
+            out.write(f"\n{EVIDENCE_PREFIX} {grade_id} {nonce} {reply['evidence']}\n")
+            out.flush()
+            return
+        out.flush()
+        err.flush()
+        raise reply["exc"]
+
+    def hook(event: str, args: tuple) -> None:
+        if not event.startswith("funlm.grader."):
+            return
+        if _thread.get_ident() != main_ident:
+            raise PermissionError("grader events are accepted from the main thread only")
+        if event == ARM_EVENT and not state["armed"]:
+            arm()
+        elif event == TEST_EVENT and state["armed"] and len(args) == 2:
+            grade_id, nonce = args
+            if type(grade_id) is str and type(nonce) is str:
+                run_test(grade_id, nonce)
+
+    sys.addaudithook(hook)
+
+
+def main() -> None:
+    install(os.environ[PLAN_ENV], os.environ.get(EVENTS_ENV))
+    for name in (PLAN_ENV, EVENTS_ENV):
+        os.environ.pop(name, None)
+    from ipykernel.kernelapp import IPKernelApp
+
+    IPKernelApp.launch_instance()
+
+
+if __name__ == "__main__":
+    main()

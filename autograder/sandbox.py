@@ -1,0 +1,232 @@
+"""The sandbox a student's kernel runs in: bubblewrap plus resource limits.
+
+The kernel process is started as
+
+    prlimit --as=… --fsize=… --nofile=… --core=0 --
+        bwrap --unshare-all --disable-userns --die-with-parent --cap-drop ALL --clearenv …
+              --ro-bind <only what Python, torch and the model need> --bind SCRATCH SCRATCH …
+        python -m autograder.guard_kernel -f SCRATCH/.funlm/kernel.json
+
+so that inside it there is no network (a fresh network namespace), no other process, a
+read-only view of an *allow-list* of host paths (the Python installation, the virtual
+environment, the `funlm` and `autograder` sources, the converted model cache, system
+libraries), an empty private ``/tmp``, and write access to the submission's scratch folder
+only. The repository (with ``solutions/``), the grader's output folder and gradebook, the
+submissions and the instructor's home are simply absent. The Jupyter messages travel over
+Unix sockets in the scratch folder, so the notebook client (nbclient, in the trusted grader
+process) stays outside.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+AUTOGRADER_DIR = Path(__file__).resolve().parent
+SANDBOX_UID = 1000
+# Host files a Python process commonly reads under /etc (no secrets among them).
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/os-release",
+)
+MERGED_USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up safely here."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission."""
+
+    cell_timeout: int = 120  # seconds per cell (nbgrader's Execute.timeout)
+    notebook_timeout: int = 600  # seconds for the whole notebook, restarts included
+    memory_mb: int = 8192  # address-space limit of the kernel (RLIMIT_AS)
+    output_mb: float = 2.0  # text a cell may print before the rest is dropped
+    notebook_output_mb: float = 20.0  # all output of one notebook; beyond: the kernel is killed
+    file_mb: int = 256  # largest file the kernel may write (RLIMIT_FSIZE)
+    tmp_mb: int = 512  # size of the private /tmp
+    threads: int = 1  # torch/OpenMP threads per kernel
+
+
+@functools.cache
+def bwrap_problem() -> str | None:
+    """None when bubblewrap works here, else why not (one line)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    probe = [
+        bwrap,
+        "--unshare-all",
+        "--die-with-parent",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        *_usr_links(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--",
+        "/usr/bin/true",
+    ]
+    try:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap does not start: {error}"
+    if result.returncode != 0:
+        return f"bubblewrap does not work here: {result.stderr.strip()[:200]}"
+    return None
+
+
+def _usr_links() -> list[str]:
+    """Debian's merged /usr: /bin -> usr/bin etc. recreated as symlinks."""
+    args: list[str] = []
+    for name in MERGED_USR_LINKS:
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def readonly_paths() -> list[Path]:
+    """What the kernel needs to see: Python, the venv, our sources, the model cache."""
+    import funlm
+    from funlm.models.small_lm import cache_dir
+
+    paths = {
+        Path(sys.base_prefix).resolve(),
+        Path(sys.prefix).resolve(),
+        Path(funlm.__file__).resolve().parents[1],  # src/ (funlm is installed editable or not)
+        AUTOGRADER_DIR,
+        Path(sys.executable).resolve().parent,
+    }
+    cache = cache_dir().resolve()
+    if cache.is_dir():
+        paths.add(cache)
+    # keep only the outermost of nested paths
+    ordered = sorted(paths, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in ordered:
+        if not any(path.is_relative_to(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def check_exposure(visible: list[Path], secret: list[Path]) -> None:
+    """Refuse to grade when a visible path would contain a secret one (e.g. a venv at /)."""
+    for path in visible:
+        for hidden in secret:
+            hidden = hidden.resolve()
+            if hidden.is_relative_to(path) or path == Path("/"):
+                raise SandboxError(
+                    f"the sandbox would expose {hidden} through {path}; move the virtual "
+                    "environment or the model cache out of it"
+                )
+
+
+def sandbox_env(scratch: Path, limits: Limits) -> dict[str, str]:
+    """The kernel's whole environment (nothing of the grader's leaks in)."""
+    from funlm.models.small_lm import cache_dir
+
+    threads = str(max(1, limits.threads))
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "IPYTHONDIR": str(scratch / ".funlm" / "ipython"),
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "MPLBACKEND": "Agg",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "FUNLM_PROFILE": "grade",
+        "FUNLM_CACHE": str(cache_dir()),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "NBGRADER_EXECUTION": "autograde",
+    }
+
+
+def kernel_command(
+    scratch: Path,
+    connection_file: Path,
+    plan: Path,
+    events: Path,
+    limits: Limits,
+    *,
+    sandboxed: bool = True,
+) -> list[str]:
+    """argv that starts the guarded kernel for one submission."""
+    env = sandbox_env(scratch, limits)
+    env["FUNLM_GRADER_PLAN"] = str(plan)
+    env["FUNLM_GRADER_EVENTS"] = str(events)
+    kernel = [sys.executable, "-m", "autograder.guard_kernel", "-f", str(connection_file)]
+    prlimit = [
+        shutil.which("prlimit") or "prlimit",
+        f"--as={limits.memory_mb * 1024 * 1024}",
+        f"--fsize={limits.file_mb * 1024 * 1024}",
+        "--nofile=4096",
+        "--core=0",
+        "--",
+    ]
+    if not sandboxed:
+        return [*prlimit, "env", "-i", *(f"{k}={v}" for k, v in env.items()), *kernel]
+    bwrap = [
+        shutil.which("bwrap") or "bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--die-with-parent",
+        "--cap-drop",
+        "ALL",
+        "--clearenv",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        *_usr_links(),
+    ]
+    for path in ETC_FILES:
+        if Path(path).exists():
+            bwrap += ["--ro-bind", path, path]
+    for path in readonly_paths():
+        bwrap += ["--ro-bind", str(path), str(path)]
+    bwrap += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(limits.tmp_mb * 1024 * 1024),
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        str(scratch),
+        str(scratch),
+        "--chdir",
+        str(scratch),
+    ]
+    for key, value in env.items():
+        bwrap += ["--setenv", key, value]
+    return [*prlimit, *bwrap, "--", *kernel]

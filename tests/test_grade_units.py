@@ -1,0 +1,235 @@
+"""Unit tests of the grader's pieces that need no kernel: ids, collection, re-layout, evidence."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import guard_kernel, hostile
+from autograder.execute import VerifyEvidence, summarise_events
+from autograder.sandbox import Limits, SandboxError, check_exposure, kernel_command
+from autograder.submissions import (
+    InputError,
+    SubmissionError,
+    check_zip,
+    collect,
+    load,
+    rebuild,
+    sanitise_student_id,
+)
+
+RELEASE = hostile.EXERCISES_DIR / hostile.ASSIGNMENT / f"{hostile.ASSIGNMENT}.ipynb"
+
+
+def _release():
+    return nbformat.read(RELEASE, as_version=4)
+
+
+def _ids(notebook) -> list[str | None]:
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("alice", "alice"),
+        ("  s2024-001 ", "s2024-001"),
+        ("kim min", "kim_min"),
+        ("ｓ１２３", "s123"),  # full-width digits and letters (NFKC)
+        ("a.b@uni.ac.kr", "a.b@uni.ac.kr"),
+        ("../../etc/passwd", None),
+        ("", None),
+        ("학생", None),
+        (".hidden", None),
+        ("x" * 65, None),
+    ],
+)
+def test_student_ids_are_sanitised_not_guessed(raw, expected):
+    assert sanitise_student_id(raw) == expected
+
+
+def test_collect_reads_a_folder_and_reports_bad_names(tmp_path):
+    (tmp_path / "alice.ipynb").write_text("{}")
+    (tmp_path / "bad name!.ipynb").write_text("{}")
+    (tmp_path / "notes.txt").write_text("hi")
+    found = collect(tmp_path, tmp_path / "work")
+    assert set(found.submissions) == {"alice"}
+    reasons = dict(found.skipped)
+    assert reasons["bad name!.ipynb"] == "no valid student id in the file name"
+    assert reasons["notes.txt"] == "not a notebook (.ipynb)"
+
+
+def test_collect_reads_an_lms_zip_with_a_custom_pattern(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("Kim Minsu_12345_assignsubmission_file_/ch00_orientation.ipynb", "{}")
+        handle.writestr("Lee Jia_67890_assignsubmission_file_/ch00_orientation.ipynb", "{}")
+        handle.writestr("Nobody_assignsubmission_file_/ch00_orientation.ipynb", "{}")
+    pattern = r"^[^/]*_(?P<student_id>\d+)_assignsubmission_file_/.*\.ipynb$"
+    found = collect(archive, tmp_path / "work", pattern)
+    assert sorted(found.submissions) == ["12345", "67890"]
+    assert [why for _, why in found.skipped] == ["no valid student id in the file name"]
+
+
+def test_two_files_for_one_student_are_reported(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "kim.ipynb").write_text("{}")
+    (tmp_path / "b" / "kim.ipynb").write_text("{}")
+    found = collect(tmp_path, tmp_path / "work")
+    assert found.submissions == {}
+    assert "several files" in found.skipped[0][1]
+
+
+def test_a_broken_zip_is_an_input_error(tmp_path):
+    bad = tmp_path / "x.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError):
+        check_zip(bad)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty file"), (b'{"cells": [', "invalid notebook JSON"), (b"[1, 2]", "not a Jupyter")],
+)
+def test_load_rejects_broken_files(tmp_path, content, reason):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(SubmissionError, match=reason):
+        load(path)
+
+
+def _case(name: str, tmp_path: Path):
+    ctx = hostile.Context(out=tmp_path / "out", canary=tmp_path / "canary")
+    case = next(c for c in hostile.cases() if c.name == name)
+    path = tmp_path / f"{name}.ipynb"
+    path.write_bytes(case.build(ctx))
+    return load(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "note"),
+    [
+        ("edit_tests", "locked cell test_chat edited (restored)"),
+        ("delete_tests", "instructor cell test_greedy missing (restored)"),
+        ("reorder_tests", "cells reordered (restored)"),
+        ("tamper_metadata", "nbgrader metadata of test_count_tokens changed (restored)"),
+        ("stripped_metadata", "answers matched by function signature"),
+    ],
+)
+def test_rebuild_restores_the_released_layout(tmp_path, name, note):
+    release = _release()
+    rebuilt, notes = rebuild(_case(name, tmp_path), release)
+    assert any(note in text for text in notes), notes
+    graded = [i for i in _ids(rebuilt) if i is not None]
+    assert graded == [i for i in _ids(release) if i is not None]
+    by_id = {
+        c.metadata["nbgrader"]["grade_id"]: c for c in rebuilt.cells if "nbgrader" in c.metadata
+    }
+    for cell in release.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in hostile.POINTS:
+            assert by_id[gid].source == cell.source
+            assert by_id[gid].metadata == cell.metadata
+
+
+def test_rebuild_keeps_answers_and_extra_cells_in_place():
+    answer = hostile.solution_answer("count_tokens")
+    student = hostile.notebook({"count_tokens": answer}, {"count_tokens": "print('mine')"})
+    student.cells.insert(0, nbformat.v4.new_code_cell("print('top')"))
+    rebuilt, notes = rebuild(student, _release())
+    sources = [c.source for c in rebuilt.cells]
+    assert notes == []
+    answer_at = sources.index(answer)
+    assert sources[answer_at + 1] == "print('mine')"
+    # a cell written above the instructor's setup runs after it, before the first answer
+    assert sources.index("print('top')") == answer_at - 1
+
+
+def test_rebuild_refuses_another_assignment(tmp_path):
+    with pytest.raises(SubmissionError, match="not a notebook of this assignment"):
+        rebuild(_case("wrong_assignment", tmp_path), _release())
+
+
+def _test_cell(text: str, output_type: str = "stream"):
+    cell = nbformat.v4.new_code_cell("...")
+    if output_type == "stream":
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    else:
+        cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "20"})]
+    return cell
+
+
+def _verify(cell, key=b"k" * 32, nonce="n1"):
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    resources = {"funlm_grader": {"key": key, "nonces": {0: ("test_a", nonce)}}}
+    VerifyEvidence().preprocess(notebook, resources)
+    return notebook.cells[0]
+
+
+def test_valid_evidence_keeps_the_points_and_is_removed_from_the_output():
+    mac = guard_kernel.evidence(b"k" * 32, "test_a", "n1")
+    cell = _verify(_test_cell(f"✅ ok\n{guard_kernel.EVIDENCE_PREFIX} test_a n1 {mac}\n"))
+    assert [o.output_type for o in cell.outputs] == ["stream"]
+    assert cell.outputs[0].text == "✅ ok\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "✅ ok\n",  # no evidence at all (test skipped)
+        f"{guard_kernel.EVIDENCE_PREFIX} test_a n1 {'ab' * 32}\n",  # forged
+        f"{guard_kernel.EVIDENCE_PREFIX} test_b n1 "
+        + guard_kernel.evidence(b"k" * 32, "test_b", "n1")
+        + "\n",  # evidence of another test
+        f"{guard_kernel.EVIDENCE_PREFIX} test_a n2 "
+        + guard_kernel.evidence(b"k" * 32, "test_a", "n2")
+        + "\n",  # of another run
+    ],
+)
+def test_missing_or_forged_evidence_fails_the_test(text):
+    cell = _verify(_test_cell(text))
+    assert cell.outputs[-1].output_type == "error"
+    assert cell.outputs[-1].ename == "GraderIntegrityError"
+
+
+def test_a_claimed_partial_grade_is_dropped():
+    cell = _verify(_test_cell("", output_type="execute_result"))
+    assert [o.output_type for o in cell.outputs] == ["error"]
+
+
+def test_event_log_becomes_short_reasons():
+    raw = (
+        "network\tsocket.__new__\nwrite\t/etc/evil\nwrite\t/tmp/ok\nforbidden-read\t/x/solutions\n"
+        "denied\tsys.settrace\nhooks\tchanged\n"
+    )
+    assert summarise_events(raw, Path("/scratch")) == [
+        "IPython execution hooks modified",
+        "blocked by the sandbox: sys.settrace",
+        "network access blocked",
+        "tried to read instructor files (not visible)",
+        "tried to write outside its folder (blocked)",
+    ]
+
+
+def test_kernel_command_isolates_and_binds_only_the_allow_list(tmp_path):
+    argv = kernel_command(
+        tmp_path, tmp_path / "k.json", tmp_path / "p", tmp_path / "e", Limits(memory_mb=1024)
+    )
+    joined = " ".join(argv)
+    for flag in ("--unshare-all", "--die-with-parent", "--clearenv", "--cap-drop ALL"):
+        assert flag in joined
+    assert f"--as={1024 * 2**20}" in joined
+    assert f"--bind {tmp_path} {tmp_path}" in joined
+    bound = {argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")}
+    solutions = str(hostile.SOLUTIONS_DIR)
+    assert not any(solutions.startswith(path.rstrip("/") + "/") for path in bound), bound
+
+
+def test_exposure_check_refuses_a_venv_that_contains_secrets(tmp_path):
+    with pytest.raises(SandboxError):
+        check_exposure([tmp_path], [tmp_path / "solutions"])
+    check_exposure([tmp_path / "venv"], [tmp_path / "solutions"])
