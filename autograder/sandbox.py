@@ -210,6 +210,9 @@ def kernel_command(
     for path in ETC_FILES:
         if Path(path).exists():
             bwrap += ["--ro-bind", path, path]
+    # A private, size-limited /tmp first: bwrap mounts in order, so the allow-listed paths
+    # below stay visible even when the venv or the model cache lives under /tmp.
+    bwrap += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for path in readonly_paths():
         bwrap += ["--ro-bind", str(path), str(path)]
     bwrap += [
@@ -217,10 +220,6 @@ def kernel_command(
         "/proc",
         "--dev",
         "/dev",
-        "--size",
-        str(limits.tmp_mb * 1024 * 1024),
-        "--tmpfs",
-        "/tmp",
         "--bind",
         str(scratch),
         str(scratch),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from pathlib import Path
 
@@ -233,3 +234,14 @@ def test_exposure_check_refuses_a_venv_that_contains_secrets(tmp_path):
     with pytest.raises(SandboxError):
         check_exposure([tmp_path], [tmp_path / "solutions"])
     check_exposure([tmp_path / "venv"], [tmp_path / "solutions"])
+
+
+def test_private_tmp_is_mounted_before_the_allow_list(tmp_path):
+    """A venv or model cache under /tmp must stay visible inside the sandbox."""
+    argv = kernel_command(
+        tmp_path, tmp_path / "k.json", tmp_path / "plan", tmp_path / "events", Limits()
+    )
+    tmpfs_at = argv.index("--tmpfs")
+    venv = str(Path(sys.prefix).resolve())
+    binds = [i for i, arg in enumerate(argv[:-1]) if arg == "--ro-bind" and argv[i + 1] == venv]
+    assert binds and all(i > tmpfs_at for i in binds)
