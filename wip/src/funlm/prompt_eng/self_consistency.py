@@ -1,0 +1,74 @@
+"""Self-consistency (Wang et al. 2023): sample several reasoning paths, keep the majority answer.
+
+:func:`majority_vote` is the voting rule; :func:`sample` draws ``n`` completions per prompt.
+Sampling reads each prompt only once: its key/value cache is computed a single time and copied
+``n`` times before decoding, so ``n`` samples cost about ``n`` times the *new* tokens, not ``n``
+times the long few-shot prompt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+
+def majority_vote(answers: Sequence[Hashable | None]) -> Any:
+    """The most common answer, ignoring ``None`` (failed extractions).
+
+    Tie-breaking rule: among the answers with the highest count, the one that appears **first**
+    in ``answers`` wins (samples are in the order they were drawn, so the rule is deterministic).
+    Returns ``None`` when every answer is ``None`` or the list is empty.
+
+    >>> majority_vote([3, 5, 5, None, 3])
+    3
+    >>> majority_vote([None, "negative", "positive", "positive"])
+    'positive'
+    >>> majority_vote([None, None]) is None
+    True
+    """
+    valid = [a for a in answers if a is not None]
+    if not valid:
+        return None
+    counts = Counter(valid)
+    best = max(counts.values())
+    return next(a for a in valid if counts[a] == best)
+
+
+def vote_share(answers: Sequence[Hashable | None]) -> float:
+    """Fraction of all samples that agree with the majority answer (0 when there is none)."""
+    winner = majority_vote(answers)
+    if winner is None or not answers:
+        return 0.0
+    return sum(a == winner for a in answers) / len(answers)
+
+
+def sample(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    *,
+    n: int,
+    max_new_tokens: int,
+    temperature: float = 0.7,
+    batch_size: int = 16,
+    seed: int = 0,
+) -> list[list[str]]:
+    """``n`` sampled completions per prompt (temperature sampling, no top-k/top-p), seeded.
+
+    The prompt is read once and its key/value cache copied ``n`` times
+    (:func:`funlm.prompt_eng.harness.generate_samples`).
+    """
+    from funlm.prompt_eng.harness import generate_samples
+
+    return generate_samples(
+        model,
+        tokenizer,
+        prompts,
+        n=n,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        do_sample=True,
+        temperature=temperature,
+        seed=seed,
+    )
