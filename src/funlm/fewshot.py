@@ -1,0 +1,276 @@
+"""Zero-, one- and few-shot classification with a causal LM: score label words, batch the work.
+
+The model is never fine-tuned. For each test item we build a k-shot prompt
+(:func:`funlm.prompting.build_prompt`), compute the log-probability of every candidate label as
+the continuation of the prompt (:func:`score_continuations`) and predict the most likely label.
+This is how GPT-3 (Brown et al. 2020) evaluated its multiple-choice tasks, and it needs one
+forward pass per prompt when every label is a single token. A prefix shared by all prompts
+(instruction + one fixed set of demonstrations) is computed once and its key/value cache reused.
+
+Reused by chapter 3 (in-context learning) and chapter 5 (prompt engineering).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from funlm.prompting import Example, PromptFormat, build_prompt, format_query, prompt_prefix
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+SENTIMENT_FILE = "ch01_sentiment.jsonl"
+
+
+@dataclass(frozen=True)
+class ClassificationTask:
+    """A prompt-specified classification task: instruction, format, labels and examples."""
+
+    name: str
+    instruction: str
+    labels: tuple[str, ...]
+    fmt: PromptFormat
+    test: tuple[Example, ...]
+    demos: tuple[Example, ...] = field(default=())  # the pool demonstrations are drawn from
+
+
+def load_sentiment_task() -> ClassificationTask:
+    """The shipped review-sentiment task: 60 test items and a pool of 20 demonstrations."""
+    text = resources.files("funlm").joinpath("data", "files", SENTIMENT_FILE).read_text("utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def pick(split: str) -> tuple[Example, ...]:
+        return tuple(Example(r["text"], r["label"]) for r in rows if r["split"] == split)
+
+    return ClassificationTask(
+        name="sentiment",
+        instruction="Classify the sentiment of each review as positive or negative.",
+        labels=("positive", "negative"),
+        fmt=PromptFormat(input_prefix="Review: ", output_prefix="Sentiment:"),
+        test=pick("test"),
+        demos=pick("demo"),
+    )
+
+
+def _encode(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+
+def _forward_kwargs(model: PreTrainedModel) -> tuple[str, bool]:
+    """The name of the cache argument (transformers renamed it) and whether logits_to_keep works."""
+    params = inspect.signature(model.forward).parameters
+    cache_kwarg = "cache" if "cache" in params else "past_key_values"
+    return cache_kwarg, "logits_to_keep" in params
+
+
+def _prefix_cache(model: PreTrainedModel, prefix_ids: list[int], cache_kwarg: str) -> list:
+    """Keys and values of every layer for the shared prefix (batch 1)."""
+    import torch
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    device = next(model.parameters()).device
+    model(input_ids=torch.tensor([prefix_ids], device=device), use_cache=True,
+          **{cache_kwarg: cache})  # fmt: skip
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+def score_continuations(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[str],
+    continuations: Sequence[str],
+    *,
+    prefix: str = "",
+    batch_size: int = 16,
+) -> torch.Tensor:
+    """``scores[i, j]`` = log P(continuations[j] | prefix + prompts[i]), summed over its tokens.
+
+    Prefix, prompt and continuation are tokenized separately and concatenated, so the tokens of
+    a continuation are the same after every prompt. A non-empty ``prefix`` shared by all prompts
+    (an instruction and fixed demonstrations, say) is run once and its keys and values are
+    reused for every batch; end it on a word, not on whitespace, so that the pieces tokenize
+    as the whole text would (see :func:`funlm.prompting.prompt_prefix`). Rows are left-padded
+    with position ids that skip the padding, sorted by length to waste little work, and run
+    ``batch_size`` at a time without gradients. When every continuation is one token, one
+    forward pass per prompt scores all of them at once.
+    """
+    import torch
+    from transformers import DynamicCache
+
+    prefix_ids = _encode(tokenizer, prefix)
+    prompt_ids = [_encode(tokenizer, p) for p in prompts]
+    cont_ids = [_encode(tokenizer, c) for c in continuations]
+    if any(len(c) == 0 for c in cont_ids):
+        raise ValueError("every continuation must have at least one token")
+    if any(len(p) == 0 for p in prompt_ids):
+        raise ValueError("every prompt must have at least one token")
+    single = all(len(c) == 1 for c in cont_ids)
+    # one row per (prompt, continuation) pair, or one per prompt when all are single tokens
+    if single:
+        rows = [(i, -1, ids) for i, ids in enumerate(prompt_ids)]
+    else:
+        rows = [(i, j, p + c) for i, p in enumerate(prompt_ids) for j, c in enumerate(cont_ids)]
+    cache_kwarg, can_keep = _forward_kwargs(model)
+    device = next(model.parameters()).device
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    n_prefix = len(prefix_ids)
+    scores = torch.zeros(len(prompts), len(continuations))
+    order = sorted(range(len(rows)), key=lambda r: len(rows[r][2]))
+    with torch.no_grad():
+        prefix_kv = _prefix_cache(model, prefix_ids, cache_kwarg) if prefix_ids else []
+        for start in range(0, len(order), batch_size):
+            chunk = [rows[r] for r in order[start : start + batch_size]]
+            width = max(len(ids) for _, _, ids in chunk)
+            input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for b, (_, _, ids) in enumerate(chunk):
+                input_ids[b, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+                mask[b, width - len(ids) :] = 1
+            # positions count real tokens only, so left padding changes nothing
+            positions = (n_prefix + mask.cumsum(dim=1) - 1).clamp(min=0)
+            kwargs: dict = {}
+            if prefix_kv:
+                cache = DynamicCache(config=model.config)
+                for layer, (k, v) in zip(cache.layers, prefix_kv, strict=False):
+                    layer.update(k.expand(len(chunk), -1, -1, -1), v.expand(len(chunk), -1, -1, -1))
+                kwargs[cache_kwarg] = cache
+                mask = torch.cat([torch.ones(len(chunk), n_prefix, dtype=torch.long), mask], 1)
+            # only the last positions predict continuation tokens
+            keep = 1 if single else max(len(cont_ids[j]) for _, j, _ in chunk) + 1
+            if can_keep:
+                kwargs["logits_to_keep"] = keep
+            logits = model(
+                input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                position_ids=positions.to(device), **kwargs,
+            ).logits[:, -keep:]  # fmt: skip
+            logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()  # (B, keep, V)
+            for b, (i, j, _) in enumerate(chunk):
+                if single:
+                    scores[i] = logprobs[b, -1, [c[0] for c in cont_ids]]
+                else:
+                    n_cont = len(cont_ids[j])
+                    # the logits at position t predict token t + 1
+                    steps = torch.arange(keep - n_cont - 1, keep - 1)
+                    scores[i, j] = logprobs[b, steps, torch.tensor(cont_ids[j])].sum()
+    return scores
+
+
+def classify(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    prefix: str = "",
+    batch_size: int = 16,
+) -> list[str]:
+    """The most likely label (scored as ``" " + label``) after ``prefix + prompt``."""
+    continuations = [" " + label for label in labels]
+    scores = score_continuations(
+        model, tokenizer, prompts, continuations, prefix=prefix, batch_size=batch_size
+    )
+    return [labels[int(j)] for j in scores.argmax(dim=1)]
+
+
+def draw_demos(pool: Sequence[Example], k: int, rng: np.random.Generator) -> list[Example]:
+    """``k`` distinct demonstrations drawn uniformly from ``pool`` (in random order)."""
+    if k > len(pool):
+        raise ValueError(f"k={k} is larger than the demonstration pool ({len(pool)})")
+    return [pool[int(i)] for i in rng.permutation(len(pool))[:k]]
+
+
+def kshot_prompts(
+    task: ClassificationTask, k: int, *, seed: int = 0, items: Sequence[Example] | None = None
+) -> list[str]:
+    """One k-shot prompt per item, with demonstrations drawn afresh for every item (as GPT-3)."""
+    items = task.test if items is None else items
+    rng = np.random.default_rng([seed, k])
+    return [
+        build_prompt(task.instruction, draw_demos(task.demos, k, rng), item.input, task.fmt)
+        for item in items
+    ]
+
+
+def shared_demo_prompts(
+    task: ClassificationTask, k: int, *, seed: int = 0, items: Sequence[Example] | None = None
+) -> tuple[str, list[str]]:
+    """``(prefix, queries)``: one demonstration set (drawn with ``seed``) shared by every item.
+
+    The sets are nested: for one seed, the k = 1 demonstration opens the k = 4 set, and so on.
+
+    ``prefix + queries[i]`` equals ``build_prompt(task.instruction, demos, items[i].input)``;
+    the shared prefix lets :func:`score_continuations` reuse its keys and values.
+    """
+    items = task.test if items is None else items
+    demos = draw_demos(task.demos, k, np.random.default_rng(seed))  # nested: k=1 ⊂ k=4 ⊂ k=8
+    prefix = prompt_prefix(task.instruction, demos, task.fmt)
+    glue = task.fmt.separator if prefix else ""  # the prefix ends on a word (see prompt_prefix)
+    return prefix, [glue + format_query(item.input, task.fmt) for item in items]
+
+
+def kshot_predictions(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    task: ClassificationTask,
+    k: int,
+    *,
+    seed: int = 0,
+    items: Sequence[Example] | None = None,
+    shared_demos: bool = True,
+    batch_size: int = 16,
+) -> list[str]:
+    """The predicted label of every item (default: all of ``task.test``) with k-shot prompts.
+
+    ``shared_demos=True`` uses one demonstration set per ``seed`` for all items (fast: the
+    prefix is computed once); ``False`` draws new demonstrations for every item.
+    """
+    if shared_demos:
+        prefix, prompts = shared_demo_prompts(task, k, seed=seed, items=items)
+    else:
+        prefix, prompts = "", kshot_prompts(task, k, seed=seed, items=items)
+    return classify(model, tokenizer, prompts, task.labels, prefix=prefix, batch_size=batch_size)
+
+
+def accuracy(predictions: Sequence[str], items: Sequence[Example]) -> float:
+    """Fraction of ``predictions`` equal to the items' ``output``."""
+    gold = [item.output for item in items]
+    return float(np.mean([p == g for p, g in zip(predictions, gold, strict=True)]))
+
+
+def kshot_accuracy(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    task: ClassificationTask,
+    ks: Sequence[int] = (0, 1, 4, 8),
+    *,
+    n_items: int | None = None,
+    seeds: Sequence[int] = (0,),
+    shared_demos: bool = True,
+    batch_size: int = 16,
+) -> dict[int, float]:
+    """Accuracy for each number of shots k, averaged over demonstration draws ``seeds``.
+
+    ``n_items`` limits the evaluation to the first items of ``task.test``.
+    """
+    items = task.test if n_items is None else task.test[:n_items]
+    result: dict[int, float] = {}
+    for k in ks:
+        draws = seeds if k > 0 else seeds[:1]  # a zero-shot prompt has nothing to draw
+        runs = [
+            kshot_predictions(
+                model, tokenizer, task, k, seed=s, items=items, shared_demos=shared_demos,
+                batch_size=batch_size,
+            )
+            for s in draws
+        ]  # fmt: skip
+        result[k] = float(np.mean([accuracy(r, items) for r in runs]))
+    return result

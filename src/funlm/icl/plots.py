@@ -1,0 +1,102 @@
+"""Figures of chapter 3 (matplotlib, English labels) and the measured cpu-profile numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+CONDITION_ORDER = ("none", "gold_k4", "random_k4", "gold_k8", "random_k8")
+
+
+def measured_result(profile: str = "cpu") -> dict[str, Any] | None:
+    """The committed ``results/repro/ch03-<profile>.json`` as a dict, or None if absent."""
+    from funlm.repro.summary import load_results
+
+    for result in load_results(profile=profile):
+        if result.chapter == "ch03":
+            return result.data
+    return None
+
+
+def plot_min_bars(
+    mean: dict[str, float],
+    std: dict[str, float] | None = None,
+    *,
+    chance: float | None = None,
+    ax: Any = None,
+    title: str = "SmolLM2-135M: gold vs random labels",
+) -> Any:
+    """Accuracy bars per condition (none, gold/random at k = 4, 8) with spread over seeds."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    names = [n for n in CONDITION_ORDER if n in mean]
+    colours = [
+        "gray" if n == "none" else "tab:blue" if n.startswith("gold") else "tab:orange"
+        for n in names
+    ]
+    errors = [std.get(n, 0.0) for n in names] if std else None
+    ax.bar(names, [mean[n] for n in names], yerr=errors, color=colours, capsize=4)
+    if chance is not None:
+        ax.axhline(chance, color="black", ls=":", label="chance")
+        ax.legend()
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    return ax
+
+
+def plot_error_curves(
+    errors: dict[str, Sequence[float]], d: int, *, ax: Any = None, title: str = ""
+) -> Any:
+    """Normalised squared error vs number of in-context examples k, one line per predictor."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    for name, values in errors.items():
+        style = dict(lw=2.5, color="black") if name == "transformer" else dict(lw=1.2)
+        ax.plot(range(len(values)), values, marker="o", ms=3, label=name, **style)
+    ax.axvline(d, color="gray", ls=":", lw=1)
+    ax.set_ylim(0, 1.6)
+    ax.set_xlabel("in-context examples k")
+    ax.set_ylabel("normalised squared error")
+    ax.set_title(title or f"linear regression in context, d = {d}")
+    ax.legend()
+    return ax
+
+
+def plot_phase_change(
+    curves: dict[str, Sequence[Sequence[float]]], phase_step: int | None = None, *, ax: Any = None
+) -> Any:
+    """Repeated-token loss vs step for each model, with the phase change marked."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    for name, curve in curves.items():
+        ax.plot([s for s, _ in curve], [v for _, v in curve], marker="o", ms=3, label=name)
+    if phase_step is not None:
+        ax.axvline(phase_step, color="red", ls="--", label=f"phase change (step {phase_step})")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss on repeated tokens")
+    ax.set_title("induction heads: loss on the repeated part")
+    ax.legend()
+    return ax
+
+
+def plot_attention_grid(maps: Sequence[Any], row: int = 0, period: int | None = None) -> Any:
+    """Heatmaps of every head's attention (query x key) for one sequence, one row per layer."""
+    import matplotlib.pyplot as plt
+
+    n_layer, n_head = len(maps), maps[0].shape[1]
+    fig, axes = plt.subplots(n_layer, n_head, figsize=(2.2 * n_head, 2.3 * n_layer), squeeze=False)
+    for layer in range(n_layer):
+        for head in range(n_head):
+            ax = axes[layer][head]
+            ax.imshow(maps[layer][row, head].numpy(), cmap="viridis", vmin=0, vmax=1)
+            ax.set_title(f"L{layer} H{head}", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    if period is not None:
+        fig.suptitle(f"attention patterns (query rows, key columns), period {period}")
+    fig.tight_layout()
+    return fig

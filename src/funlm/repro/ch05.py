@@ -1,0 +1,358 @@
+"""Chapter 5 headline: prompting strategies on a real small model, then a specialised model.
+
+``python -m funlm.repro ch05 [--profile cpu|gpu|grade]`` runs SmolLM2-135M-Instruct on the two
+shipped task sets (bilingual sentiment, 1–2-step arithmetic word problems) and reports
+
+- ``strategy_acc`` / ``format_error_rate``: per task and strategy (zero-shot, few-shot,
+  chain-of-thought, zero-shot CoT, self-consistency, constrained decoding);
+- ``acc_by_group``: per language (sentiment) and per number of steps (arithmetic);
+- ``korean``: the Korean half of the sentiment set with English and with Korean prompts;
+- ``cot_delta``: CoT minus direct (few-shot) accuracy on arithmetic, whatever its sign, with
+  the other comparisons in ``cot_delta_detail``;
+- ``specialised_vs_prompted``: SmolLM2 specialised with LoRA on generated arithmetic problems
+  (short worked solutions as targets) vs the best prompting strategy, on the held-out test
+  problems (never used for training or as demonstrations);
+- ``examples``: a few raw outputs per strategy, good and failing, for the book.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from funlm.profile import Profile, seed_everything
+from funlm.prompt_eng import templates as T
+from funlm.prompt_eng.harness import (
+    STRATEGIES,
+    Settings,
+    StrategyResult,
+    extractor,
+    generate,
+    group_of,
+    run_strategy,
+    score,
+)
+from funlm.prompt_eng.specialise import add_lora, finetune, sft_example
+from funlm.prompt_eng.tasks import (
+    Item,
+    arith_train_items,
+    load_arith,
+    load_sentiment,
+    stratified_subset,
+)
+
+HEADLINE_KEYS = [
+    "strategy_acc",
+    "format_error_rate",
+    "cot_delta",
+    "specialised_vs_prompted",
+    "korean",
+]
+
+SEED = 0
+KOREAN_PROMPT_STRATEGIES = ("zero_shot", "few_shot", "constrained")
+
+
+def sizes(profile: Profile) -> dict[str, Any]:
+    """Every size of the chapter's experiments, per profile (the book uses the same table)."""
+    P = profile
+    return {
+        "n_sentiment": P.pick(cpu=None, gpu=None, grade=4),  # None: all 64 test items
+        "n_arith": P.pick(cpu=None, gpu=None, grade=2),  # None: all 60 test items
+        "batch_size": P.pick(cpu=32, gpu=64, grade=8),
+        "direct_tokens": P.pick(cpu=8, gpu=8, grade=6),
+        "cot_tokens": {
+            "sentiment": P.pick(cpu=32, gpu=48, grade=12),
+            "arithmetic": P.pick(cpu=40, gpu=64, grade=12),
+        },
+        "zero_shot_cot_tokens": P.pick(cpu=48, gpu=96, grade=12),
+        "n_samples": P.pick(cpu=5, gpu=10, grade=2),
+        "temperature": 0.7,
+        "n_train": P.pick(cpu=640, gpu=2000, grade=8),  # generated arithmetic problems
+        "lora_rank": 8,
+        "lora_top_layers": P.pick(cpu=12, gpu=30, grade=1),
+        "epochs": P.pick(cpu=1, gpu=2, grade=1),
+        "specialised_tokens": {"arithmetic": P.pick(cpu=32, gpu=32, grade=12), "sentiment": 4},
+        "lr": 2e-3,
+        "train_batch_size": 16,
+    }
+
+
+def _settings(s: dict[str, Any], task: str) -> Settings:
+    return Settings(
+        batch_size=s["batch_size"],
+        direct_tokens=s["direct_tokens"],
+        cot_tokens=s["cot_tokens"][task],
+        zero_shot_cot_tokens=s["zero_shot_cot_tokens"],
+        n_samples=s["n_samples"],
+        temperature=s["temperature"],
+        seed=SEED,
+    )
+
+
+def _examples(result: StrategyResult, k: int = 2) -> dict[str, list[dict[str, str]]]:
+    """Up to ``k`` correct and ``k`` failing outputs (a failure: wrong or unreadable)."""
+    from funlm.prompt_eng.harness import is_correct
+
+    good, bad = [], []
+    for out, pred, gold in zip(result.outputs, result.predictions, result.golds, strict=True):
+        row = {"output": out[:300], "extracted": str(pred), "gold": gold}
+        (good if is_correct(pred, gold) else bad).append(row)
+    return {"good": good[:k], "bad": bad[:k]}
+
+
+def _round(x: float) -> float:
+    return round(float(x), 4)
+
+
+@dataclass
+class Sweep:
+    """Every (task, strategy) result of a sweep, with the items it ran on."""
+
+    tasks: dict[str, tuple[T.TaskSpec, list[Item], list[Item]]]
+    results: dict[tuple[str, str], StrategyResult] = field(default_factory=dict)
+
+    def table(self, key: str = "accuracy") -> dict[str, dict[str, float]]:
+        """``{task: {strategy: value}}`` for ``accuracy`` or ``format_error_rate``."""
+        out: dict[str, dict[str, float]] = {}
+        for (task, strategy), r in self.results.items():
+            out.setdefault(task, {})[strategy] = _round(getattr(r, key))
+        return out
+
+    def groups(self) -> dict[str, dict[str, dict[str, float]]]:
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for (task, strategy), r in self.results.items():
+            by_group = {g: _round(v) for g, v in r.accuracy_by_group().items()}
+            out.setdefault(task, {})[strategy] = by_group
+        return out
+
+
+def chapter_tasks(s: dict[str, Any]) -> dict[str, tuple[T.TaskSpec, list[Item], list[Item]]]:
+    """The two tasks with their (profile-sized) test items and their demonstrations."""
+    return {
+        "sentiment": (
+            T.SENTIMENT,
+            stratified_subset(load_sentiment("test"), s["n_sentiment"]),
+            load_sentiment("demo"),
+        ),
+        "arithmetic": (
+            T.ARITH,
+            stratified_subset(load_arith("test"), s["n_arith"]),
+            load_arith("demo"),
+        ),
+    }
+
+
+def run_sweep(
+    model: Any,
+    tokenizer: Any,
+    s: dict[str, Any],
+    strategies: Sequence[str] = STRATEGIES,
+    task_names: Sequence[str] | None = None,
+) -> Sweep:
+    """Every strategy on every task (or on the tasks named in ``task_names``)."""
+    tasks = chapter_tasks(s)
+    sweep = Sweep({k: v for k, v in tasks.items() if task_names is None or k in task_names})
+    for name, (spec, items, demos) in sweep.tasks.items():
+        for strategy in strategies:
+            sweep.results[(name, strategy)] = run_strategy(
+                model, tokenizer, spec, strategy, items, demos, _settings(s, name)
+            )
+    return sweep
+
+
+def korean_check(model: Any, tokenizer: Any, s: dict[str, Any], sweep: Sweep) -> dict[str, Any]:
+    """The Korean sentiment items with the English prompt (from the sweep) and a Korean one."""
+    _, items, demos = sweep.tasks["sentiment"]
+    ko_items = [it for it in items if it.lang == "ko"]
+    en_items = [it for it in items if it.lang == "en"]
+    strategies = sorted(
+        {st for task, st in sweep.results if task == "sentiment"}, key=STRATEGIES.index
+    )
+    groups = sweep.groups()["sentiment"]
+    out: dict[str, Any] = {
+        "n_items": len(ko_items),
+        "english_prompt_acc": {st: groups[st].get("ko") for st in strategies},
+        "english_items_acc": {st: groups[st].get("en") for st in strategies},
+        "korean_prompt_acc": {},
+        "korean_prompt_format_error_rate": {},
+        "examples": {},
+    }
+    for strategy in KOREAN_PROMPT_STRATEGIES:
+        r = run_strategy(
+            model, tokenizer, T.SENTIMENT_KO, strategy, ko_items, demos, _settings(s, "sentiment")
+        )
+        out["korean_prompt_acc"][strategy] = _round(r.accuracy)
+        out["korean_prompt_format_error_rate"][strategy] = _round(r.format_error_rate)
+        out["examples"][strategy] = _examples(r)
+
+    def per_char(group: list[Item]) -> float:
+        tokens = sum(len(tokenizer.encode(it.text, add_special_tokens=False)) for it in group)
+        return _round(tokens / max(1, sum(len(it.text) for it in group)))
+
+    out["tokens_per_char"] = {"en": per_char(en_items), "ko": per_char(ko_items)}
+    return out
+
+
+def cot_summary(acc: dict[str, dict[str, float]], groups: dict[str, Any]) -> tuple[float, dict]:
+    """``cot_delta`` (CoT minus few-shot direct answers on arithmetic) and related deltas."""
+    arith, by_steps = acc["arithmetic"], groups["arithmetic"]
+    delta = _round(arith["cot"] - arith["few_shot"])
+    return delta, {
+        "cot_minus_few_shot": delta,
+        "cot_minus_zero_shot": _round(arith["cot"] - arith["zero_shot"]),
+        "zero_shot_cot_minus_zero_shot": _round(arith["zero_shot_cot"] - arith["zero_shot"]),
+        "self_consistency_minus_cot": _round(arith["self_consistency"] - arith["cot"]),
+        "cot_minus_few_shot_by_steps": {
+            g: _round(by_steps["cot"][g] - by_steps["few_shot"][g]) for g in by_steps["cot"]
+        },
+        "sentiment_cot_minus_few_shot": _round(
+            acc["sentiment"]["cot"] - acc["sentiment"]["few_shot"]
+        ),
+    }
+
+
+def run(profile: Profile) -> dict[str, Any]:
+    import funlm
+
+    s = sizes(profile)
+    seed_everything(SEED)
+    model, tokenizer = funlm.load_small_lm(profile.device)
+    sweep = run_sweep(model, tokenizer, s)
+    acc, groups = sweep.table("accuracy"), sweep.groups()
+    korean = korean_check(model, tokenizer, s, sweep)
+    cot_delta, cot_detail = cot_summary(acc, groups)
+    specialised = specialise(model, tokenizer, s, sweep, "arithmetic")
+    return {
+        "model": "SmolLM2-135M-Instruct",
+        "n_items": {name: len(items) for name, (_, items, _) in sweep.tasks.items()},
+        "strategy_acc": acc,
+        "format_error_rate": sweep.table("format_error_rate"),
+        "acc_by_group": groups,
+        "korean": korean,
+        "cot_delta": cot_delta,
+        "cot_delta_detail": cot_detail,
+        "specialised_vs_prompted": specialised,
+        "examples": {
+            task: {st: _examples(r) for (t, st), r in sweep.results.items() if t == task}
+            for task in sweep.tasks
+        },
+        "timings": {
+            task: {st: round(r.seconds, 1) for (t, st), r in sweep.results.items() if t == task}
+            for task in sweep.tasks
+        },
+        "sizes": dict(s),
+    }
+
+
+SPECIALISED_SYSTEM = {"arithmetic": "Solve the math word problem.", "sentiment": None}
+
+
+def specialised_messages(task: str, text: str) -> list[T.Message]:
+    """The specialised model's prompt: a short system message (no demonstrations).
+
+    Arithmetic: just the instruction (the answer format is what fine-tuning teaches);
+    sentiment: the same zero-shot prompt the prompted model gets.
+    """
+    if task == "arithmetic":
+        return [
+            {"role": "system", "content": SPECIALISED_SYSTEM["arithmetic"]},
+            {"role": "user", "content": text},
+        ]
+    return T.zero_shot_messages(T.SENTIMENT.instruction, text, T.SENTIMENT.fmt)
+
+
+def training_data(task: str, s: dict[str, Any]) -> tuple[list[Item], list[str]]:
+    """Training items and their targets. Arithmetic targets are short worked solutions
+    (``"3 * 5 = 15. 15 + 6 = 21. Answer: 21"``), generated fresh and never a test question;
+    sentiment targets are the labels of the shipped train split."""
+    if task == "arithmetic":
+        items = arith_train_items(s["n_train"], seed=SEED)
+        return items, [T.cot_answer(it.rationale, it.answer) for it in items]
+    items = stratified_subset(load_sentiment("train"), s["n_train"])
+    return items, [it.answer for it in items]
+
+
+def specialise(
+    model: Any, tokenizer: Any, s: dict[str, Any], sweep: Sweep, task: str = "arithmetic"
+) -> dict[str, Any]:
+    """LoRA-specialise the model for ``task`` and compare it with the sweep's best prompt on the
+    same held-out test items. The model is changed in place (adapters added and trained)."""
+    spec, items, _ = sweep.tasks[task]
+    train_items, targets = training_data(task, s)
+    if {it.text for it in items} & {it.text for it in train_items}:
+        raise RuntimeError("train and test items overlap")
+    seed_everything(SEED)
+    adapters = add_lora(model, r=s["lora_rank"], top_layers=s["lora_top_layers"])
+    examples = [
+        sft_example(tokenizer, specialised_messages(task, it.text), target)
+        for it, target in zip(train_items, targets, strict=True)
+    ]
+    start = time.perf_counter()
+    ft = finetune(
+        model,
+        tokenizer,
+        examples,
+        epochs=s["epochs"],
+        lr=s["lr"],
+        batch_size=s["train_batch_size"],
+        seed=SEED,
+    )
+    train_seconds = time.perf_counter() - start
+    prompts = [T.render(tokenizer, specialised_messages(task, it.text)) for it in items]
+    start = time.perf_counter()
+    outputs = generate(
+        model,
+        tokenizer,
+        prompts,
+        max_new_tokens=s["specialised_tokens"][task],
+        batch_size=s["batch_size"],
+    )
+    extract = extractor(spec)
+    predictions = [extract(o) for o in outputs]
+    golds = [it.answer for it in items]
+    accuracy, format_errors = score(predictions, golds)
+    r = StrategyResult(
+        task=task,
+        strategy="specialised",
+        accuracy=accuracy,
+        format_error_rate=format_errors,
+        n=len(items),
+        seconds=time.perf_counter() - start,
+        predictions=predictions,
+        outputs=outputs,
+        golds=golds,
+        groups=[group_of(it) for it in items],
+    )
+    prompted = sweep.table("accuracy")[task]
+    best = max(prompted, key=lambda k: (prompted[k], -STRATEGIES.index(k)))
+    best_result = sweep.results[(task, best)]
+    return {
+        "task": task,
+        "method": f"LoRA r={s['lora_rank']} on all projections of the top "
+        f"{s['lora_top_layers']} of 30 layers, {s['epochs']} epoch(s); greedy answer to a "
+        "one-line instruction, no demonstrations",
+        "specialised_acc": _round(r.accuracy),
+        "best_prompt": best,
+        "best_prompt_acc": prompted[best],
+        "specialised_wins": bool(r.accuracy > prompted[best]),
+        "specialised_format_error_rate": _round(r.format_error_rate),
+        "specialised_by_group": {g: _round(v) for g, v in r.accuracy_by_group().items()},
+        "best_prompt_by_group": {g: _round(v) for g, v in best_result.accuracy_by_group().items()},
+        "seconds_per_item": {
+            "specialised": _round(r.seconds / max(1, len(items))),
+            best: _round(best_result.seconds / max(1, len(items))),
+        },
+        "n_train": len(train_items),
+        "n_heldout": len(items),
+        "lora_layers": len(adapters),
+        "trainable_params": ft.trainable,
+        "total_params": ft.total,
+        "trainable_fraction": _round(ft.trainable / ft.total),
+        "train_steps": ft.steps,
+        "train_loss_first_last": [_round(ft.losses[0]), _round(ft.losses[-1])],
+        "train_seconds": round(train_seconds, 1),
+        "examples": _examples(r),
+    }
