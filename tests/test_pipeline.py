@@ -108,18 +108,30 @@ def test_drift_check_catches_an_edited_exercise(fresh_exercises, tmp_path):
 # (c) solutions get full marks, (d) untouched exercises get zero ------------------------------
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, small_lm):
-    """Autograde every assignment's solution and untouched exercise once (grade profile)."""
-    results = {}
-    for name in ASSIGNMENTS:
-        work = tmp_path_factory.mktemp(f"grade-{name}")
+class _LazyGrades(dict):
+    """Autogrades an assignment's solution and untouched exercise on first use, then caches.
+
+    Lazy so that ``pytest -k ch01`` grades only chapter 1.
+    """
+
+    def __init__(self, factory) -> None:
+        super().__init__()
+        self._factory = factory
+
+    def __missing__(self, name: str):
+        work = self._factory.mktemp(f"grade-{name}")
         submissions = {
             "solution": _notebook(SOLUTIONS_DIR, name),
             "untouched": _notebook(EXERCISES_DIR, name),
         }
-        results[name] = autograde(name, submissions, work)
-    return results
+        self[name] = autograde(name, submissions, work)
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, small_lm):
+    """Each assignment's solution and untouched exercise, autograded once (grade profile)."""
+    return _LazyGrades(tmp_path_factory)
 
 
 @pytest.mark.slow

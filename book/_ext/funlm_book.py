@@ -39,6 +39,7 @@ in ``references.bib`` (the stock styles lower-case "SmolLM2: When Smol Goes Big"
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -82,6 +83,12 @@ def _theme_options(config: Config) -> dict[str, Any]:
     return dict(config.html_theme_options or {})
 
 
+def execution_cache_dir(outdir: Path, profile: str | None = None) -> Path:
+    """``_build/.jupyter_cache-<profile>`` beside the HTML output (profile from FUNLM_PROFILE)."""
+    profile = profile or os.environ.get("FUNLM_PROFILE") or "cpu"
+    return outdir.parent / f".jupyter_cache-{profile}"
+
+
 def _on_config_inited(app: Sphinx, config: Config) -> None:
     """Derive ``funlm_exercise_links`` from the repository setting, once per build.
 
@@ -106,6 +113,10 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
         "colab_url": str(launch.get("colab_url") or DEFAULT_COLAB).rstrip("/"),
         "binderhub_url": str(launch.get("binderhub_url") or DEFAULT_BINDER).rstrip("/"),
     }
+    # One execution cache per profile: jupyter-cache keys a notebook on its code, not on
+    # FUNLM_PROFILE, so outputs executed at one profile's sizes must not be reused for another.
+    if hasattr(config, "nb_execution_cache_path") and not config.nb_execution_cache_path:
+        config.nb_execution_cache_path = str(execution_cache_dir(Path(app.outdir)))
     # Prose can say {{ repository_url }} / {{ repository_branch }} instead of repeating the URL.
     if hasattr(config, "myst_substitutions"):
         substitutions = dict(config.myst_substitutions or {})

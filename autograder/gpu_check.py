@@ -1,0 +1,236 @@
+"""Run every solution notebook and every chapter reproduction in the ``gpu`` profile.
+
+``make gpu-check`` (= ``python -m autograder.gpu_check``) is the check an instructor runs on a
+GPU machine before a term: each ``solutions/<assignment>/<assignment>.ipynb`` is executed top to
+bottom (its hidden tests included) and each ``python -m funlm.repro chNN --profile gpu`` is run,
+every job in its own process with a time limit. The summary JSON (default
+``results/gpu-check.json``) records, per job, whether it passed, its run time and — for the
+reproductions — the chapter's headline numbers; the per-chapter outputs go to
+``results/repro/chNN-gpu.json`` where the book's chapter 7 table finds them.
+
+Notebooks run through nbclient (a real Jupyter kernel) when it is installed. On a bare GPU
+machine without Jupyter, ``--executor inprocess`` runs the notebook's code cells one after the
+other in one Python namespace, which executes the same code but without a kernel (no magics are
+used in the course notebooks); the summary says which executor ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# No nbgrader import here: a bare GPU machine has only torch and the course's runtime deps.
+COURSE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def assignments() -> list[str]:
+    """Assignment names under ``solutions/`` (folders holding a notebook), sorted."""
+    folders = (COURSE_ROOT / "solutions").iterdir()
+    return sorted(p.name for p in folders if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+DEFAULT_OUT = COURSE_ROOT / "results" / "gpu-check.json"
+TAIL_CHARS = 2000
+
+
+@dataclass
+class JobResult:
+    """Outcome of one notebook or reproduction run."""
+
+    kind: str  # "notebook" or "repro"
+    name: str
+    ok: bool
+    seconds: float
+    returncode: int | None
+    timed_out: bool = False
+    headline: dict[str, Any] = field(default_factory=dict)
+    error_tail: str = ""
+
+
+def execute_notebook_inprocess(path: Path) -> None:
+    """Execute a notebook's code cells in order in one namespace (no kernel, no magics)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    os.chdir(path.parent)
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell["source"])
+        if any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
+            raise RuntimeError(f"cell {index} uses IPython magics; run with --executor nbclient")
+        exec(compile(source, f"{path.name}[cell {index}]", "exec"), namespace)
+
+
+def _notebook_command(path: Path, executor: str, timeout: int) -> list[str]:
+    if executor == "inprocess":
+        return [sys.executable, "-m", "autograder.gpu_check", "--exec-notebook", str(path)]
+    return [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        f"--ExecutePreprocessor.timeout={timeout}",
+        "--stdout",
+        str(path),
+    ]
+
+
+def _run(cmd: list[str], env: dict[str, str], timeout: int) -> tuple[int | None, bool, str, str]:
+    try:
+        done = subprocess.run(
+            cmd, env=env, cwd=COURSE_ROOT, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as expired:
+        out = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout
+        err = expired.stderr.decode() if isinstance(expired.stderr, bytes) else expired.stderr
+        return None, True, out or "", err or ""
+    return done.returncode, False, done.stdout, done.stderr
+
+
+def run_notebook_job(
+    assignment: str, executor: str, timeout: int, env: dict[str, str]
+) -> JobResult:
+    path = COURSE_ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    start = time.perf_counter()
+    code, timed_out, _out, err = _run(_notebook_command(path, executor, timeout), env, timeout)
+    seconds = round(time.perf_counter() - start, 1)
+    ok = code == 0 and not timed_out
+    tail = "" if ok else err[-TAIL_CHARS:]
+    return JobResult("notebook", assignment, ok, seconds, code, timed_out, error_tail=tail)
+
+
+def run_repro_job(chapter: str, results_dir: Path, timeout: int, env: dict[str, str]) -> JobResult:
+    out = results_dir / f"{chapter}-gpu.json"
+    cmd = [sys.executable, "-m", "funlm.repro", chapter, "--profile", "gpu", "--out", str(out)]
+    start = time.perf_counter()
+    code, timed_out, stdout, err = _run(cmd, env, timeout)
+    seconds = round(time.perf_counter() - start, 1)
+    headline: dict[str, Any] = {}
+    if code == 0 and out.exists():
+        data = json.loads(out.read_text(encoding="utf-8"))
+        headline = _headline(chapter, data)
+    ok = code == 0 and not timed_out and bool(headline)
+    tail = "" if ok else (err or stdout)[-TAIL_CHARS:]
+    return JobResult("repro", chapter, ok, seconds, code, timed_out, headline, tail)
+
+
+def _headline(chapter: str, data: dict[str, Any]) -> dict[str, Any]:
+    import importlib
+
+    keys = list(importlib.import_module(f"funlm.repro.{chapter}").HEADLINE_KEYS)
+    return {key: data[key] for key in [*keys, "seconds"] if key in data}
+
+
+def device_description() -> dict[str, Any]:
+    import torch
+
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda_available": torch.cuda.is_available(),
+        "cpu_count": os.cpu_count(),
+    }
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def gpu_check(
+    *,
+    notebooks: list[str],
+    chapters: list[str],
+    executor: str,
+    jobs: int,
+    timeout: int,
+    results_dir: Path,
+) -> dict[str, Any]:
+    """Run the selected notebooks and reproductions in the gpu profile; return the summary."""
+    env = {**os.environ, "FUNLM_PROFILE": "gpu", "PYTHONUNBUFFERED": "1"}
+    src = str(COURSE_ROOT / "src")
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(COURSE_ROOT), src, env.get("PYTHONPATH", "")) if p
+    )
+    results_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_repro_job, c, results_dir, timeout, env) for c in chapters]
+        futures += [pool.submit(run_notebook_job, a, executor, timeout, env) for a in notebooks]
+        results = [f.result() for f in futures]
+    return {
+        "profile": "gpu",
+        "executor": executor,
+        "parallel_jobs": jobs,
+        "timeout_s": timeout,
+        "device": device_description(),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "all_ok": all(r.ok for r in results),
+        "jobs": [asdict(r) for r in results],
+    }
+
+
+def _default_executor() -> str:
+    try:
+        import nbclient  # noqa: F401
+    except ImportError:
+        return "inprocess"
+    return "nbclient"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from funlm.repro import chapters as repro_chapters
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exec-notebook", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--results-dir", type=Path, default=COURSE_ROOT / "results" / "repro")
+    parser.add_argument("--notebooks", nargs="*", default=None, help="assignments (default: all)")
+    parser.add_argument("--chapters", nargs="*", default=None, help="repro chapters (default: all)")
+    parser.add_argument("--executor", choices=["nbclient", "inprocess"], default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="jobs run side by side")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per job")
+    parser.add_argument(
+        "--allow-cpu", action="store_true", help="run even without CUDA (machinery check only)"
+    )
+    args = parser.parse_args(argv)
+    if args.exec_notebook is not None:
+        execute_notebook_inprocess(args.exec_notebook.resolve())
+        return 0
+    import torch
+
+    if not torch.cuda.is_available() and not args.allow_cpu:
+        print("gpu-check: no CUDA device here; run it on a GPU machine (or --allow-cpu).")
+        return 2
+    summary = gpu_check(
+        notebooks=assignments() if args.notebooks is None else args.notebooks,
+        chapters=repro_chapters() if args.chapters is None else args.chapters,
+        executor=args.executor or _default_executor(),
+        jobs=args.jobs,
+        timeout=args.timeout,
+        results_dir=args.results_dir,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for job in summary["jobs"]:
+        status = "ok " if job["ok"] else ("TIMEOUT" if job["timed_out"] else "FAIL")
+        print(f"{status:7} {job['kind']:8} {job['name']:22} {job['seconds']:8.1f} s")
+    print(json.dumps({k: v for k, v in summary.items() if k != "jobs"}, ensure_ascii=False))
+    return 0 if summary["all_ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

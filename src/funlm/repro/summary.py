@@ -1,0 +1,240 @@
+"""Collect the chapters' reproduction results into one table (used by chapter 7).
+
+``python -m funlm.repro chNN --profile cpu --out results/repro/chNN-cpu.json`` writes one
+chapter's numbers; this module reads every ``results/repro/chNN-<profile>.json`` that exists and
+renders their headline numbers as a Markdown or HTML table, so the closing chapter quotes
+measured numbers instead of numbers typed by hand. Missing files are reported with the command
+that produces them.
+
+``python -m funlm.repro.summary [--profile cpu] [--dir results/repro]`` prints the Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import importlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ChapterResult",
+    "command_for",
+    "default_results_dir",
+    "flatten",
+    "format_value",
+    "gpu_check_markdown",
+    "load_gpu_check",
+    "load_results",
+    "missing_chapters",
+    "to_html",
+    "to_markdown",
+]
+
+RESULTS_ENV = "FUNLM_RESULTS"
+RESULTS_SUBDIR = Path("results") / "repro"
+MAX_LIST = 8  # longer lists (curves) are left out of the table
+_FILE = re.compile(r"^(ch\d\d)-(cpu|gpu|grade)\.json$")
+
+
+@dataclass(frozen=True)
+class ChapterResult:
+    """One chapter's reproduction output, as written by ``python -m funlm.repro --out``."""
+
+    chapter: str
+    profile: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def seconds(self) -> float | None:
+        value = self.data.get("seconds")
+        return float(value) if isinstance(value, int | float) else None
+
+    def headline(self) -> list[tuple[str, Any]]:
+        """``(key, value)`` for the chapter's ``HEADLINE_KEYS`` (all numbers if unknown)."""
+        keys = _headline_keys(self.chapter)
+        if keys is None:
+            skip = {"chapter", "profile", "seconds"}
+            keys = [k for k in self.data if k not in skip]
+        return [(k, self.data[k]) for k in keys if k in self.data]
+
+
+def _headline_keys(chapter: str) -> list[str] | None:
+    try:
+        module = importlib.import_module(f"funlm.repro.{chapter}")
+    except Exception:  # a broken or missing module must not break the summary
+        return None
+    keys = getattr(module, "HEADLINE_KEYS", None)
+    return list(keys) if keys else None
+
+
+def default_results_dir(start: Path | None = None) -> Path:
+    """``$FUNLM_RESULTS``, else ``results/repro`` under the repository root above ``start``.
+
+    The root is the first folder (from ``start``, default the working directory, upwards) that
+    holds a ``pyproject.toml``; without one, ``start/results/repro``.
+    """
+    if os.environ.get(RESULTS_ENV):
+        return Path(os.environ[RESULTS_ENV]).expanduser()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder / RESULTS_SUBDIR
+    return here / RESULTS_SUBDIR
+
+
+def load_results(directory: Path | None = None, profile: str = "cpu") -> list[ChapterResult]:
+    """Every readable ``chNN-<profile>.json`` in ``directory``, sorted by chapter."""
+    directory = directory or default_results_dir()
+    found: list[ChapterResult] = []
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.iterdir()):
+        match = _FILE.match(path.name)
+        if not match or match.group(2) != profile:
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            found.append(ChapterResult(match.group(1), profile, path, data))
+    return found
+
+
+def command_for(chapter: str, profile: str = "cpu") -> str:
+    """The command that writes ``results/repro/<chapter>-<profile>.json``."""
+    out = (RESULTS_SUBDIR / f"{chapter}-{profile}.json").as_posix()
+    return f"python -m funlm.repro {chapter} --profile {profile} --out {out}"
+
+
+def missing_chapters(
+    results: Sequence[ChapterResult], chapters: Sequence[str] | None = None
+) -> list[str]:
+    """Chapters with a reproduction module but no result file among ``results``."""
+    if chapters is None:
+        from funlm.repro import chapters as all_chapters
+
+        chapters = all_chapters()
+    have = {r.chapter for r in results}
+    return [c for c in chapters if c not in have]
+
+
+def format_value(value: Any, limit: int = 80) -> str:
+    """A short rendering: 3 significant digits for floats, lists of numbers compact."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, int | str):
+        text = str(value)
+    elif isinstance(value, list | tuple) and all(
+        isinstance(v, int | float | str | bool) or v is None for v in value
+    ):
+        shown = [format_value(v, limit) for v in value[:8]]
+        text = "[" + ", ".join(shown) + (", …]" if len(value) > 8 else "]")
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def flatten(key: str, value: Any, depth: int = 3) -> list[tuple[str, Any]]:
+    """Nested dicts as ``("a.b.c", leaf)`` pairs (down to ``depth`` levels)."""
+    if isinstance(value, dict) and depth > 0 and value:
+        pairs: list[tuple[str, Any]] = []
+        for sub, inner in value.items():
+            pairs += flatten(f"{key}.{sub}", inner, depth - 1)
+        return pairs
+    return [(key, value)]
+
+
+def _rows(results: Sequence[ChapterResult]) -> list[tuple[str, str, str]]:
+    rows = []
+    for result in results:
+        for key, value in result.headline():
+            for name, leaf in flatten(key, value):
+                if isinstance(leaf, list | tuple) and len(leaf) > MAX_LIST:
+                    continue  # a whole curve is not a headline number (see the chapter's page)
+                rows.append((result.chapter, name, format_value(leaf)))
+        if result.seconds is not None:
+            rows.append((result.chapter, "seconds", format_value(result.seconds)))
+    return rows
+
+
+def to_markdown(results: Sequence[ChapterResult]) -> str:
+    """A Markdown table ``| chapter | number | value |`` (a note when there is nothing)."""
+    if not results:
+        return "_(no reproduction results yet)_"
+    lines = ["| chapter | number | value |", "|---|---|---|"]
+    for chapter, key, value in _rows(results):
+        value = value.replace("|", "\\|")
+        lines.append(f"| {chapter} | `{key}` | {value} |")
+    return "\n".join(lines)
+
+
+def to_html(results: Sequence[ChapterResult]) -> str:
+    """The same table as HTML (no JavaScript, no pandas)."""
+    if not results:
+        return "<p><em>(no reproduction results yet)</em></p>"
+    body = "".join(
+        f"<tr><td>{html.escape(c)}</td><td><code>{html.escape(k)}</code></td>"
+        f"<td>{html.escape(v)}</td></tr>"
+        for c, k, v in _rows(results)
+    )
+    head = "<tr><th>chapter</th><th>number</th><th>value</th></tr>"
+    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+
+
+def load_gpu_check(path: Path | None = None) -> dict[str, Any] | None:
+    """The summary ``make gpu-check`` wrote (``results/gpu-check.json``), or None."""
+    path = path or default_results_dir().parent / "gpu-check.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) and "jobs" in data else None
+
+
+def gpu_check_markdown(summary: dict[str, Any]) -> str:
+    """The gpu-check run as Markdown: the machine, then one row per notebook / reproduction."""
+    device = summary.get("device", {})
+    machine = ", ".join(
+        f"{key} {device[key]}" for key in ("gpu", "torch", "python", "cpu_count") if key in device
+    )
+    lines = [
+        f"Machine: {machine}. Executor: {summary.get('executor', '?')}, "
+        f"{summary.get('parallel_jobs', '?')} jobs side by side, "
+        f"limit {summary.get('timeout_s', '?')} s per job, "
+        f"wall time {summary.get('wall_seconds', '?')} s.",
+        "",
+        "| job | name | result | seconds |",
+        "|---|---|---|---|",
+    ]
+    for job in summary["jobs"]:
+        result = "ok" if job.get("ok") else ("time limit" if job.get("timed_out") else "failed")
+        lines.append(
+            f"| {job['kind']} | {job['name']} | {result} | {format_value(job['seconds'])} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m funlm.repro.summary", description=__doc__)
+    parser.add_argument("--profile", default="cpu", choices=("cpu", "gpu", "grade"))
+    parser.add_argument("--dir", type=Path, default=None, help="default: results/repro")
+    args = parser.parse_args(argv)
+    results = load_results(args.dir, args.profile)
+    print(to_markdown(results))
+    for chapter in missing_chapters(results):
+        print(f"\n(missing {chapter}: run `{command_for(chapter, args.profile)}`)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

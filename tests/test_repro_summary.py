@@ -1,0 +1,107 @@
+"""``funlm.repro.summary``: the table of measured numbers that chapter 7 shows."""
+
+from __future__ import annotations
+
+import json
+
+from funlm.repro.summary import (
+    command_for,
+    default_results_dir,
+    flatten,
+    format_value,
+    load_results,
+    missing_chapters,
+    to_html,
+    to_markdown,
+)
+
+
+def _write(folder, name, data):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_no_results_is_a_clean_message(tmp_path):
+    results = load_results(tmp_path / "absent", "cpu")
+    assert results == []
+    assert "no reproduction results" in to_markdown(results)
+    assert "no reproduction results" in to_html(results)
+    assert missing_chapters(results, ["ch01", "ch06"]) == ["ch01", "ch06"]
+    assert command_for("ch06") == (
+        "python -m funlm.repro ch06 --profile cpu --out results/repro/ch06-cpu.json"
+    )
+
+
+def test_reads_only_the_requested_profile_and_uses_headline_keys(tmp_path):
+    folder = tmp_path / "results" / "repro"
+    ch06 = {
+        "chapter": "ch06",
+        "profile": "cpu",
+        "success_with_tools": 0.5,
+        "success_without_tools": 0.25,
+        "avg_steps": 2.0,
+        "parse_error_rate": 0.125,
+        "injection_blocked": 1.0,
+        "n_tasks": 36,
+        "not_a_headline": 123,
+        "seconds": 300.0,
+    }
+    _write(folder, "ch06-cpu.json", ch06)
+    _write(folder, "ch06-grade.json", {**ch06, "success_with_tools": 0.0})
+    _write(folder, "ch99-cpu.json", {"x": {"y": 0.123456, "curve": list(range(20))}, "ok": True})
+    (folder / "ch05-cpu.json").write_text("{broken", encoding="utf-8")
+    (folder / "notes.json").write_text("{}", encoding="utf-8")
+    results = load_results(folder, "cpu")
+    assert [r.chapter for r in results] == ["ch06", "ch99"]
+    table = to_markdown(results)
+    assert "| ch06 | `success_with_tools` | 0.5 |" in table
+    assert "not_a_headline" not in table  # ch06 has HEADLINE_KEYS
+    assert "| ch99 | `x.y` | 0.123 |" in table  # unknown chapter: every key, flattened
+    assert "| ch99 | `ok` | yes |" in table
+    assert "curve" not in table  # long lists are curves, not headline numbers
+    assert "| ch06 | `seconds` | 300 |" in table
+    assert "<td>0.125</td>" in to_html(results)
+    assert missing_chapters(results, ["ch05", "ch06"]) == ["ch05"]
+
+
+def test_default_results_dir_finds_the_repository_root(tmp_path, monkeypatch, repo_root):
+    monkeypatch.delenv("FUNLM_RESULTS", raising=False)
+    assert default_results_dir(repo_root / "book" / "ch07_outro") == repo_root / "results" / "repro"
+    assert default_results_dir(tmp_path) == tmp_path / "results" / "repro"
+    monkeypatch.setenv("FUNLM_RESULTS", str(tmp_path / "elsewhere"))
+    assert default_results_dir(repo_root) == tmp_path / "elsewhere"
+
+
+def test_format_and_flatten():
+    assert format_value(0.123456) == "0.123" and format_value(True) == "yes"
+    assert format_value([1.23456, 2]) == "[1.23, 2]"
+    assert format_value("x" * 200).endswith("…") and len(format_value("x" * 200)) == 80
+    assert flatten("a", {"b": {"c": 1}, "d": 2}) == [("a.b.c", 1), ("a.d", 2)]
+    assert flatten("a", {}) == [("a", {})]
+
+
+def test_gpu_check_summary_renders_every_job_and_its_result(tmp_path):
+    from funlm.repro.summary import gpu_check_markdown, load_gpu_check
+
+    assert load_gpu_check(tmp_path / "absent.json") is None
+    summary = {
+        "executor": "inprocess",
+        "parallel_jobs": 4,
+        "timeout_s": 420,
+        "wall_seconds": 300.5,
+        "device": {"gpu": "NVIDIA H200", "torch": "2.11.0", "python": "3.12.3", "cpu_count": 16},
+        "jobs": [
+            {"kind": "repro", "name": "ch01", "ok": True, "seconds": 120.04, "timed_out": False},
+            {"kind": "notebook", "name": "ch05_small_lm", "ok": False, "seconds": 420.0,
+             "timed_out": True},
+            {"kind": "notebook", "name": "ch06_agents", "ok": False, "seconds": 3.0,
+             "timed_out": False},
+        ],
+    }  # fmt: skip
+    _write(tmp_path, "gpu-check.json", summary)
+    loaded = load_gpu_check(tmp_path / "gpu-check.json")
+    text = gpu_check_markdown(loaded)
+    assert "NVIDIA H200" in text and "inprocess" in text
+    assert "| repro | ch01 | ok | 120 |" in text
+    assert "| notebook | ch05_small_lm | time limit | 420 |" in text
+    assert "| notebook | ch06_agents | failed | 3 |" in text
