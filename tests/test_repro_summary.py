@@ -105,3 +105,11 @@ def test_gpu_check_summary_renders_every_job_and_its_result(tmp_path):
     assert "| repro | ch01 | ok | 120 |" in text
     assert "| notebook | ch05_small_lm | time limit | 420 |" in text
     assert "| notebook | ch06_agents | failed | 3 |" in text
+
+
+def test_example_outputs_are_not_headline_rows(tmp_path):
+    data = {"specialised_vs_prompted": {"specialised_acc": 0.7, "method": "LoRA", "examples": {}}}
+    _write(tmp_path, "ch05-cpu.json", {**data, "seconds": 1.0})
+    table = to_markdown(load_results(tmp_path, "cpu"))
+    assert "specialised_acc" in table
+    assert "method" not in table and "examples" not in table

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import time
 from pathlib import Path
@@ -42,6 +43,10 @@ def run_chapter(chapter: str, profile_name: str | None = None) -> dict[str, Any]
         raise RuntimeError(f"{chapter}: reproduction did not report {missing}")
     result = {"chapter": chapter, "profile": active.name, **numbers}
     result["seconds"] = round(time.perf_counter() - start, 1)
+    # How busy the machine was (1, 5, 15-minute load averages at the end): a run that shared
+    # the CPU with other work is slower than the same run alone.
+    if hasattr(os, "getloadavg"):
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 

@@ -159,6 +159,8 @@ def _rows(results: Sequence[ChapterResult]) -> list[tuple[str, str, str]]:
     for result in results:
         for key, value in result.headline():
             for name, leaf in flatten(key, value):
+                if ".examples" in name or name.endswith(".method"):
+                    continue  # example outputs and descriptions belong on the chapter's page
                 if isinstance(leaf, list | tuple) and len(leaf) > MAX_LIST:
                     continue  # a whole curve is not a headline number (see the chapter's page)
                 rows.append((result.chapter, name, format_value(leaf)))
