@@ -114,3 +114,34 @@ def test_short_training_learns_something() -> None:
     assert [s for s, _ in run.curve] == [0, 40, 80, 120]
     assert run.final_loss < run.curve[0][1]
     assert len(run.scores["induction"]) == 2
+
+
+def test_warmup_setting_reaches_the_training_loop(monkeypatch) -> None:
+    import funlm.icl.induction as induction
+
+    seen = {}
+
+    def fake_train(model, get_batch, *, steps, warmup=None, **kwargs):
+        seen["warmup"] = warmup
+        get_batch(0)
+
+    monkeypatch.setattr(induction, "train", fake_train)
+    settings = InductionSettings(
+        vocab_size=16, seq_len=12, min_period=3, max_period=5, n_embd=16, steps=10, warmup=7,
+        n_eval=4, batch_size=4,
+    )  # fmt: skip
+    train_induction(1, settings, progress=False)
+    assert seen["warmup"] == 7
+
+
+def test_book_demo_trains_at_least_the_cpu_sizes() -> None:
+    """The grade profile's induction run is too short for the phase change the page shows."""
+    import funlm
+    from funlm.repro.ch03 import induction_demo_settings, induction_settings
+
+    cpu = induction_settings(funlm.profile("cpu"))
+    assert induction_demo_settings(funlm.profile("grade")) == cpu
+    assert induction_demo_settings(funlm.profile("cpu")) == cpu
+    gpu = induction_settings(funlm.profile("gpu"))
+    assert induction_demo_settings(funlm.profile("gpu")) == gpu
+    assert cpu.steps > cpu.warmup and cpu.vocab_size >= cpu.max_period

@@ -10,10 +10,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from funlm.repro import chapters
+from funlm.repro.summary import RESULTS_SUBDIR
 
 
 def test_unknown_chapter_is_refused():
@@ -39,3 +41,20 @@ def test_repro_smoke_grade_profile(chapter, small_lm, tmp_path):
     for key in [*module.HEADLINE_KEYS, "seconds"]:
         assert key in last, key
     assert last["profile"] == "grade"
+
+
+CPU_BUDGET_SECONDS = 600  # every chapter issue: "seconds <= 600 in the cpu profile"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_recorded_cpu_run_is_complete_and_within_the_budget(chapter):
+    """The committed cpu records the book quotes carry every headline key and were measured
+    within the chapters' ten-minute budget (the figure `python -m funlm.repro` printed)."""
+    root = Path(__file__).resolve().parents[1]
+    record = json.loads((root / RESULTS_SUBDIR / f"{chapter}-cpu.json").read_text("utf-8"))
+    assert record["chapter"] == chapter
+    assert record["profile"] == "cpu"
+    module = importlib.import_module(f"funlm.repro.{chapter}")
+    for key in module.HEADLINE_KEYS:
+        assert key in record, key
+    assert record["seconds"] <= CPU_BUDGET_SECONDS, record["seconds"]

@@ -203,6 +203,10 @@ class InductionSettings:
     eval_every: int = 100
     n_eval: int = 256
     position_scale: float | None = None
+    #: learning-rate warm-up steps (None: the training loop's default, 5% of ``steps``). A
+    #: long warm-up matters: at full learning rate from the start the model collapses to
+    #: predicting the uniform distribution and never finds the induction circuit.
+    warmup: int | None = None
 
 
 def train_induction(
@@ -245,7 +249,15 @@ def train_induction(
         x, y = lm_batch(tokens, periods)
         return x.to(device), y.to(device)
 
-    train(model, get_batch, steps=s.steps, lr=s.lr, weight_decay=0.0, progress=progress)
+    train(
+        model,
+        get_batch,
+        steps=s.steps,
+        lr=s.lr,
+        warmup=s.warmup,
+        weight_decay=0.0,
+        progress=progress,
+    )
     run.curve.append((s.steps, repeated_loss(model, eval_tokens, eval_periods)))
     run.scores = head_scores(model, eval_tokens, eval_periods)
     return run

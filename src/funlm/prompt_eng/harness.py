@@ -260,6 +260,32 @@ class StrategyResult:
     golds: list[str] = field(repr=False)
     groups: list[str] = field(repr=False)
 
+    @classmethod
+    def scored(
+        cls,
+        task: str,
+        strategy: str,
+        items: Sequence[Item],
+        outputs: list[str],
+        predictions: list[Answer],
+        seconds: float,
+    ) -> StrategyResult:
+        """Score ``predictions`` against the items' answers and keep everything for inspection."""
+        golds = [it.answer for it in items]
+        accuracy, format_errors = score(predictions, golds)
+        return cls(
+            task=task,
+            strategy=strategy,
+            accuracy=accuracy,
+            format_error_rate=format_errors,
+            n=len(items),
+            seconds=seconds,
+            predictions=predictions,
+            outputs=outputs,
+            golds=golds,
+            groups=[group_of(it) for it in items],
+        )
+
     def accuracy_by_group(self) -> dict[str, float]:
         """Accuracy per group (language for sentiment, number of steps for arithmetic)."""
         out: dict[str, float] = {}
@@ -401,17 +427,5 @@ def run_strategy(
         predictions = [extract(o) for o in outputs]
     else:
         raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
-    golds = [it.answer for it in items]
-    acc, fmt_err = score(predictions, golds)
-    return StrategyResult(
-        task=task.name,
-        strategy=strategy,
-        accuracy=acc,
-        format_error_rate=fmt_err,
-        n=len(items),
-        seconds=time.perf_counter() - start,
-        predictions=predictions,
-        outputs=outputs,
-        golds=golds,
-        groups=[group_of(it) for it in items],
-    )
+    seconds = time.perf_counter() - start
+    return StrategyResult.scored(task.name, strategy, items, outputs, predictions, seconds)

@@ -30,9 +30,7 @@ from funlm.prompt_eng.harness import (
     StrategyResult,
     extractor,
     generate,
-    group_of,
     run_strategy,
-    score,
 )
 from funlm.prompt_eng.specialise import add_lora, finetune, sft_example
 from funlm.prompt_eng.tasks import (
@@ -68,11 +66,11 @@ def sizes(profile: Profile) -> dict[str, Any]:
             "arithmetic": P.pick(cpu=40, gpu=64, grade=12),
         },
         "zero_shot_cot_tokens": P.pick(cpu=48, gpu=96, grade=12),
-        "n_samples": P.pick(cpu=5, gpu=10, grade=2),
+        "n_samples": P.pick(cpu=3, gpu=10, grade=2),
         "temperature": 0.7,
-        "n_train": P.pick(cpu=640, gpu=2000, grade=8),  # generated arithmetic problems
+        "n_train": P.pick(cpu=320, gpu=2000, grade=8),  # generated arithmetic problems
         "lora_rank": 8,
-        "lora_top_layers": P.pick(cpu=12, gpu=30, grade=1),
+        "lora_top_layers": P.pick(cpu=8, gpu=30, grade=1),
         "epochs": P.pick(cpu=1, gpu=2, grade=1),
         "specialised_tokens": {"arithmetic": P.pick(cpu=32, gpu=32, grade=12), "sentiment": 4},
         "lr": 2e-3,
@@ -312,20 +310,8 @@ def specialise(
     )
     extract = extractor(spec)
     predictions = [extract(o) for o in outputs]
-    golds = [it.answer for it in items]
-    accuracy, format_errors = score(predictions, golds)
-    r = StrategyResult(
-        task=task,
-        strategy="specialised",
-        accuracy=accuracy,
-        format_error_rate=format_errors,
-        n=len(items),
-        seconds=time.perf_counter() - start,
-        predictions=predictions,
-        outputs=outputs,
-        golds=golds,
-        groups=[group_of(it) for it in items],
-    )
+    seconds = time.perf_counter() - start
+    r = StrategyResult.scored(task, "specialised", items, outputs, predictions, seconds)
     prompted = sweep.table("accuracy")[task]
     best = max(prompted, key=lambda k: (prompted[k], -STRATEGIES.index(k)))
     best_result = sweep.results[(task, best)]
