@@ -18,7 +18,7 @@ from funlm.prompt_eng.constrained import (
     digit_token_ids,
     label_token_ids,
 )
-from funlm.prompt_eng.harness import build_prompts, extractor, generate_samples
+from funlm.prompt_eng.harness import STRATEGIES, build_prompts, extractor, generate_samples
 from funlm.prompt_eng.self_consistency import majority_vote
 from funlm.prompt_eng.tasks import Item, load_arith, load_sentiment
 
@@ -139,14 +139,7 @@ def prompt_playground(model: Any, tokenizer: Any) -> None:
         run,
         task_name=Dropdown(options=list(TASKS), value="sentiment", description="task"),
         strategy=Dropdown(
-            options=[
-                "zero_shot",
-                "few_shot",
-                "cot",
-                "zero_shot_cot",
-                "self_consistency",
-                "constrained",
-            ],
+            options=list(STRATEGIES),
             value="few_shot",
             description="strategy",
         ),

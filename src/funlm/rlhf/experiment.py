@@ -120,23 +120,17 @@ def _run(
     corpus = world_corpus(S.corpus_chars, seed=seed)
     tok = corpus.tokenizer
     out.tokenizer = tok
-    small, small_run = pretrain_base(
-        S.small,
-        corpus,
-        steps=S.pretrain_steps,
-        batch_size=S.pretrain_batch,
-        seed=seed,
-        device=device,
-        progress=progress,
-    )
-    large, large_run = pretrain_base(
-        S.large,
-        corpus,
-        steps=S.pretrain_steps,
-        batch_size=S.pretrain_batch,
-        seed=seed,
-        device=device,
-        progress=progress,
+    (small, small_run), (large, large_run) = (
+        pretrain_base(
+            config,
+            corpus,
+            steps=S.pretrain_steps,
+            batch_size=S.pretrain_batch,
+            seed=seed,
+            device=device,
+            progress=progress,
+        )
+        for config in (S.small, S.large)
     )
     n_small, n_large = small.num_params(), large.num_params()
     done(
