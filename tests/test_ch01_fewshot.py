@@ -152,3 +152,39 @@ def test_kshot_accuracy_on_a_few_items(small_lm):
     assert acc[2] == pytest.approx(np.mean([accuracy(r, items) for r in runs]))
     per_item = kshot_predictions(model, tokenizer, task, 2, items=items, shared_demos=False)
     assert set(per_item) <= set(task.labels) and len(per_item) == 6
+
+
+def test_fewshot_intervals_average_draws_per_item_and_pair_with_zero_shot():
+    from funlm.repro.ch01 import fewshot_intervals
+
+    zero = np.array([[1, 0, 1, 0]])
+    two_draws = np.array([[1, 1, 1, 0], [1, 0, 1, 1]])  # per item: 1, .5, 1, .5
+    out = fewshot_intervals({0: zero, 4: two_draws})
+    assert set(out) == {"fewshot_acc_k0", "fewshot_acc_k4", "fewshot_k4_minus_k0"}
+    assert out["fewshot_acc_k4"]["mean"] == pytest.approx(0.75)
+    assert out["fewshot_acc_k4"]["n"] == 4  # items, not item x draw
+    diff = out["fewshot_k4_minus_k0"]
+    assert diff["mean"] == pytest.approx(0.25)
+    assert diff["lo"] <= diff["mean"] <= diff["hi"] and diff["level"] == 0.95
+    same = fewshot_intervals({0: zero, 1: zero})["fewshot_k1_minus_k0"]
+    assert same["lo"] == same["hi"] == 0.0  # identical answers: no difference at all
+
+
+def test_plot_kshot_uses_record_keys_and_interval_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from funlm.fewshot import plot_kshot
+
+    acc = {"0": [0.5], "4": [0.6, 0.8]}
+    pos = {"0": [0.9], "4": [0.5, 0.4]}
+    intervals = {"fewshot_acc_k0": {"lo": 0.4, "hi": 0.6}, "fewshot_acc_k4": {"lo": 0.5, "hi": 0.9}}
+    fig = plot_kshot(acc, pos, intervals=intervals, label="recorded")
+    left, right = fig.axes
+    mean_line = next(line for line in left.lines if line.get_color() == "tab:blue")
+    np.testing.assert_allclose(mean_line.get_ydata(), [0.5, 0.7])
+    assert len(left.collections) == 1  # the error bars
+    assert "recorded" in right.get_title()
+    plt.close(fig)

@@ -36,3 +36,42 @@ def test_degenerate_inputs_are_refused():
         fit_power_law([1e3], [2.0])
     with pytest.raises(ValueError):
         fit_power_law([1e3, 1e3], [2.0, 1.0])
+
+
+def test_plot_scaling_draws_the_points_and_curves_it_is_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from funlm.scaling import plot_scaling
+
+    points = [
+        {"n_params": n, "val_loss": (1e5 / n) ** 0.2, "eval_loss": [[10, 3.0], [20, 2.0]]}
+        for n in (1e3, 1e4, 1e5)
+    ]
+    fig, fit = plot_scaling(points, tokens_per_step=64, baseline=3.5, label="cpu profile, recorded")
+    curves, loglog = fig.axes
+    assert fit.alpha == pytest.approx(0.2, rel=1e-9)
+    np.testing.assert_allclose(curves.lines[0].get_xdata(), [640, 1280])  # steps x tokens/step
+    np.testing.assert_allclose(loglog.lines[0].get_xdata(), [1e3, 1e4, 1e5])
+    assert "cpu profile, recorded" in loglog.get_title()
+    plt.close(fig)
+
+
+def test_ch01_record_carries_what_the_figures_need():
+    """The committed cpu record holds the learning curves and per-draw accuracies the book draws."""
+    import json
+    from pathlib import Path
+
+    record = json.loads(
+        (Path(__file__).resolve().parents[1] / "results" / "repro" / "ch01-cpu.json").read_text()
+    )
+    for point in record["scaling_points"]:
+        assert point["eval_loss"] and point["eval_loss"][-1][1] == pytest.approx(point["val_loss"])
+    draws = record["fewshot_acc_per_draw"]
+    for k, acc in record["fewshot_acc"].items():
+        assert np.mean(draws[k]) == pytest.approx(acc, abs=1e-3)
+    for k in record["fewshot_acc"]:
+        interval = record["intervals"][f"fewshot_acc_k{k}"]
+        assert interval["lo"] <= record["fewshot_acc"][k] <= interval["hi"]

@@ -138,6 +138,27 @@ def test_score_and_is_correct():
         score([1], [])
 
 
+def test_paired_cot_intervals_come_from_per_item_correctness():
+    from funlm.prompt_eng.harness import StrategyResult
+    from funlm.prompt_eng.tasks import Item
+    from funlm.repro.ch05 import Sweep, paired_intervals
+
+    items = [Item(f"q{i}", "test", f"question {i}", str(i), steps=1) for i in range(4)]
+
+    def result(strategy, predictions):
+        return StrategyResult.scored("arithmetic", strategy, items, [""] * 4, predictions, 0.0)
+
+    few = result("few_shot", [0, 1, None, 9])  # right on items 0 and 1
+    cot = result("cot", [0, 1, 2, 3])
+    assert few.correct == [1.0, 1.0, 0.0, 0.0] and cot.correct == [1.0] * 4
+    sweep = Sweep({}, {("arithmetic", "few_shot"): few, ("arithmetic", "cot"): cot})
+    out = paired_intervals(sweep)
+    assert set(out) == {"cot_delta"}  # only the comparisons whose two strategies ran
+    assert out["cot_delta"]["mean"] == pytest.approx(cot.accuracy - few.accuracy)
+    assert out["cot_delta"]["n"] == 4
+    assert out["cot_delta"]["lo"] <= out["cot_delta"]["mean"] <= out["cot_delta"]["hi"]
+
+
 def test_majority_vote_and_ties():
     assert majority_vote([3, 5, 5, None, 3]) == 3  # tie: the first seen wins
     assert majority_vote([5, 3, 3]) == 3

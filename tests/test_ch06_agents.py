@@ -473,6 +473,17 @@ def test_repro_reports_every_headline_key_with_a_fake_lm():
     assert result["n_tasks"] == 4 and result["success_with_tools"] == 0.75  # multi needs 2 tools
     assert result["success_without_tools"] == 0.0  # the oracle never answers directly
     assert result["injection_blocked"] == 1.0
+    intervals = result["intervals"]
+    assert set(intervals) >= {"act_minus_react", "with_minus_without_tools", "injection_defence"}
+    for name, interval in intervals.items():
+        assert interval["lo"] <= interval["mean"] <= interval["hi"], name
+    gap = result["success_with_tools"] - result["success_without_tools"]
+    assert intervals["with_minus_without_tools"]["mean"] == pytest.approx(gap, abs=1e-4)
+    assert intervals["with_minus_without_tools"]["n"] == result["n_tasks"]
+    defence = intervals["injection_defence"]  # followed with minus without the defence
+    assert defence["mean"] == pytest.approx(
+        (1 - result["injection_blocked"]) - result["injection_followed_without_defence"], abs=1e-4
+    )
     json.dumps(result)
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from funlm.prompting import Example, PromptFormat, build_prompt, format_query, p
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
+    from matplotlib.figure import Figure
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 SENTIMENT_FILE = "ch01_sentiment.jsonl"
@@ -274,3 +275,57 @@ def kshot_accuracy(
         ]  # fmt: skip
         result[k] = float(np.mean([accuracy(r, items) for r in runs]))
     return result
+
+
+def plot_kshot(
+    acc_per_draw: Mapping[int | str, Sequence[float]],
+    positive_per_draw: Mapping[int | str, Sequence[float]],
+    *,
+    intervals: Mapping[str, Mapping[str, float]] | None = None,
+    label: str = "",
+) -> Figure:
+    """Accuracy and share of "positive" answers against the number of shots k.
+
+    ``acc_per_draw[k]`` / ``positive_per_draw[k]``: one value per demonstration draw (grey
+    dots; the line is their mean). ``intervals`` (the ``"intervals"`` of a ch01 record) adds
+    the 95 % interval of the accuracy at each k as error bars (``fewshot_acc_k{k}``).
+    ``label`` names the run in the titles, e.g. ``"cpu profile, recorded"``.
+    """
+    import matplotlib.pyplot as plt
+
+    shots = sorted(int(k) for k in acc_per_draw)
+    acc = {k: list(acc_per_draw[_key(acc_per_draw, k)]) for k in shots}
+    pos = {k: list(positive_per_draw[_key(positive_per_draw, k)]) for k in shots}
+    suffix = f" ({label})" if label else ""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for k in shots:
+        ax1.plot([k] * len(acc[k]), acc[k], "o", color="lightgray")
+        ax2.plot([k] * len(pos[k]), pos[k], "o", color="lightgray")
+    means = [float(np.mean(acc[k])) for k in shots]
+    ax1.plot(shots, means, "o-", color="tab:blue", label="mean over demo sets")
+    if intervals:
+        found = [k for k in shots if f"fewshot_acc_k{k}" in intervals]
+        lo = [intervals[f"fewshot_acc_k{k}"]["lo"] for k in found]
+        hi = [intervals[f"fewshot_acc_k{k}"]["hi"] for k in found]
+        mid = [float(np.mean(acc[k])) for k in found]
+        ax1.errorbar(found, mid, yerr=[np.subtract(mid, lo), np.subtract(hi, mid)], fmt="none",
+                     ecolor="tab:blue", capsize=4, label="95% interval (items)")  # fmt: skip
+    ax1.set_xlabel("number of demonstrations k")
+    ax1.set_ylabel("accuracy")
+    ax1.set_ylim(0, 1.02)
+    ax1.axhline(0.5, color="gray", ls=":", lw=1)
+    ax1.set_title("SmolLM2-135M accuracy" + suffix, fontsize=10)
+    ax1.legend(fontsize=8)
+    ax2.plot(shots, [float(np.mean(pos[k])) for k in shots], "o-", color="tab:orange")
+    ax2.axhline(0.5, color="gray", ls=":", lw=1)
+    ax2.set_xlabel("number of demonstrations k")
+    ax2.set_ylabel("share of 'positive' answers")
+    ax2.set_ylim(0, 1.02)
+    ax2.set_title("Label bias (truth: 0.5)" + suffix, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _key(mapping: Mapping[int | str, Any], k: int) -> int | str:
+    """``k`` as the mapping spells it (JSON records use string keys)."""
+    return k if k in mapping else str(k)

@@ -137,6 +137,11 @@ class EvalReport:
         return sum(r.correct for r in self.results) / max(1, len(self.results))
 
     @property
+    def correct(self) -> list[float]:
+        """1.0 per task solved, 0.0 otherwise (in task order): what paired intervals resample."""
+        return [float(r.correct) for r in self.results]
+
+    @property
     def avg_steps(self) -> float:
         return sum(r.steps for r in self.results) / max(1, len(self.results))
 
@@ -271,11 +276,16 @@ class InjectionReport:
     undefended: list[Transcript]
     defended: list[Transcript]
 
-    def _rate(self, transcripts: list[Transcript]) -> float:
-        hits = [
-            injection_followed(tr.final_answer, task.payload or "")
+    def followed(self, *, defended: bool) -> list[float]:
+        """1.0 per attack task whose final answer carried the attacker's payload (task order)."""
+        transcripts = self.defended if defended else self.undefended
+        return [
+            float(injection_followed(tr.final_answer, task.payload or ""))
             for task, tr in zip(self.tasks, transcripts, strict=True)
         ]
+
+    def _rate(self, transcripts: list[Transcript]) -> float:
+        hits = self.followed(defended=transcripts is self.defended)
         return sum(hits) / max(1, len(hits))
 
     @property

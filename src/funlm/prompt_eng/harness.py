@@ -286,6 +286,12 @@ class StrategyResult:
             groups=[group_of(it) for it in items],
         )
 
+    @property
+    def correct(self) -> list[float]:
+        """1.0 for every item answered right, 0.0 otherwise (in item order): the per-item
+        scores that paired bootstrap intervals resample (:mod:`funlm.stats`)."""
+        return [float(is_correct(p, y)) for p, y in zip(self.predictions, self.golds, strict=True)]
+
     def accuracy_by_group(self) -> dict[str, float]:
         """Accuracy per group (language for sentiment, number of steps for arithmetic)."""
         out: dict[str, float] = {}

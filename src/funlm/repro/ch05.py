@@ -12,7 +12,11 @@ shipped task sets (bilingual sentiment, 1–2-step arithmetic word problems) and
 - ``specialised_vs_prompted``: SmolLM2 specialised with LoRA on generated arithmetic problems
   (short worked solutions as targets) vs the best prompting strategy, on the held-out test
   problems (never used for training or as demonstrations);
-- ``examples``: a few raw outputs per strategy, good and failing, for the book.
+- ``examples``: a few raw outputs per strategy, good and failing, for the book;
+- ``intervals``: 95 % paired bootstrap intervals of the comparisons above, each over the same
+  items scored both ways (:func:`funlm.stats.paired_bootstrap_diff`): ``cot_delta`` and the
+  other CoT deltas, the specialised model minus the best prompt, and the Korean prompt minus
+  the English prompt on the Korean items.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from funlm.prompt_eng.tasks import (
     load_sentiment,
     stratified_subset,
 )
+from funlm.stats import paired_bootstrap_diff
 
 HEADLINE_KEYS = [
     "strategy_acc",
@@ -178,6 +183,7 @@ def korean_check(model: Any, tokenizer: Any, s: dict[str, Any], sweep: Sweep) ->
         "korean_prompt_format_error_rate": {},
         "examples": {},
     }
+    intervals: dict[str, Any] = {}
     for strategy in KOREAN_PROMPT_STRATEGIES:
         r = run_strategy(
             model, tokenizer, T.SENTIMENT_KO, strategy, ko_items, demos, _settings(s, "sentiment")
@@ -185,12 +191,21 @@ def korean_check(model: Any, tokenizer: Any, s: dict[str, Any], sweep: Sweep) ->
         out["korean_prompt_acc"][strategy] = _round(r.accuracy)
         out["korean_prompt_format_error_rate"][strategy] = _round(r.format_error_rate)
         out["examples"][strategy] = _examples(r)
+        english = sweep.results.get(("sentiment", strategy))
+        if english is not None:  # the same Korean items under the English prompt
+            on_ko = [c for c, g in zip(english.correct, english.groups, strict=True) if g == "ko"]
+            intervals[f"korean_minus_english_prompt_{strategy}"] = paired_bootstrap_diff(
+                on_ko, r.correct
+            ).as_record()
+    out["intervals"] = intervals
 
     def per_char(group: list[Item]) -> float:
         tokens = sum(len(tokenizer.encode(it.text, add_special_tokens=False)) for it in group)
         return _round(tokens / max(1, sum(len(it.text) for it in group)))
 
     out["tokens_per_char"] = {"en": per_char(en_items), "ko": per_char(ko_items)}
+    en = out["tokens_per_char"]["en"]
+    out["tokens_per_char_ratio"] = round(out["tokens_per_char"]["ko"] / en, 2) if en else None
     return out
 
 
@@ -212,6 +227,30 @@ def cot_summary(acc: dict[str, dict[str, float]], groups: dict[str, Any]) -> tup
     }
 
 
+# (name, task, baseline strategy, compared strategy): compared minus baseline, paired by item
+PAIRED_COMPARISONS = (
+    ("cot_delta", "arithmetic", "few_shot", "cot"),
+    ("cot_minus_zero_shot", "arithmetic", "zero_shot", "cot"),
+    ("zero_shot_cot_minus_zero_shot", "arithmetic", "zero_shot", "zero_shot_cot"),
+    ("self_consistency_minus_cot", "arithmetic", "cot", "self_consistency"),
+    ("sentiment_cot_minus_few_shot", "sentiment", "few_shot", "cot"),
+)
+
+
+def paired_intervals(sweep: Sweep) -> dict[str, dict[str, Any]]:
+    """95 % paired bootstrap intervals of :data:`PAIRED_COMPARISONS` present in ``sweep``.
+
+    Both strategies answered the same items, so each item contributes one difference
+    (1, 0 or -1) and the items are resampled together.
+    """
+    out = {}
+    for name, task, base, other in PAIRED_COMPARISONS:
+        a, b = sweep.results.get((task, base)), sweep.results.get((task, other))
+        if a is not None and b is not None:
+            out[name] = paired_bootstrap_diff(a.correct, b.correct).as_record()
+    return out
+
+
 def run(profile: Profile) -> dict[str, Any]:
     import funlm
 
@@ -223,6 +262,11 @@ def run(profile: Profile) -> dict[str, Any]:
     korean = korean_check(model, tokenizer, s, sweep)
     cot_delta, cot_detail = cot_summary(acc, groups)
     specialised = specialise(model, tokenizer, s, sweep, "arithmetic")
+    intervals = {
+        **paired_intervals(sweep),
+        "specialised_minus_best_prompt": specialised["specialised_minus_best_prompt"],
+        **korean.pop("intervals"),
+    }
     return {
         "model": "SmolLM2-135M-Instruct",
         "n_items": {name: len(items) for name, (_, items, _) in sweep.tasks.items()},
@@ -242,6 +286,7 @@ def run(profile: Profile) -> dict[str, Any]:
             for task in sweep.tasks
         },
         "sizes": dict(s),
+        "intervals": intervals,
     }
 
 
@@ -324,6 +369,11 @@ def specialise(
         "best_prompt": best,
         "best_prompt_acc": prompted[best],
         "specialised_wins": bool(r.accuracy > prompted[best]),
+        # paired over the held-out items; the best prompt was picked on these same items,
+        # which favours the prompt
+        "specialised_minus_best_prompt": paired_bootstrap_diff(
+            best_result.correct, r.correct
+        ).as_record(),
         "specialised_format_error_rate": _round(r.format_error_rate),
         "specialised_by_group": {g: _round(v) for g, v in r.accuracy_by_group().items()},
         "best_prompt_by_group": {g: _round(v) for g, v in best_result.accuracy_by_group().items()},

@@ -14,7 +14,10 @@ lookup-then-compute), every agent variant on the same tasks:
 - ``success_oracle_first_tool``: a diagnostic: the agent's first tool is forced to the right one;
 - ``injection_followed_without_defence`` / ``injection_blocked``: the prompt-injection tasks
   (a poisoned page in the notes) without and with the tool-output filter, with the agent above;
-- per-category rates, failure breakdowns, stop reasons, average steps and throughput.
+- per-category rates, failure breakdowns, stop reasons, average steps and throughput;
+- ``intervals``: 95 % paired bootstrap intervals over the same tasks (:mod:`funlm.stats`):
+  Act minus ReAct (both constrained), with minus without tools, the oracle first tool minus
+  Act, and for the attacks the rate of following the payload with minus without the defence.
 
 All generation is greedy (deterministic); every task of a run advances together in one batch.
 """
@@ -26,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from funlm.profile import Profile, seed_everything
+from funlm.stats import paired_bootstrap_diff
 
 HEADLINE_KEYS = [
     "success_with_tools",
@@ -51,7 +55,13 @@ def sizes(profile: Profile) -> dict[str, Any]:
         "max_input_tokens": P.pick(cpu=24, gpu=32, grade=12),
         "max_new_tokens": P.pick(cpu=48, gpu=96, grade=24),
         "n_injection": P.pick(cpu=None, gpu=None, grade=2),
-        "variants": P.pick(cpu=True, gpu=True, grade=False),  # the two ReAct-with-thought runs
+        # the ReAct-with-thought runs (the grader's smoke run keeps the constrained one, so its
+        # record has the Act - ReAct interval too)
+        "variants": P.pick(
+            cpu=("react_free_format", "react_constrained"),
+            gpu=("react_free_format", "react_constrained"),
+            grade=("react_constrained",),
+        ),
     }
 
 
@@ -124,11 +134,12 @@ def run(profile: Profile, lm: Any = None) -> dict[str, Any]:
         ),
     )
     variants = {}
-    if size["variants"]:
+    if "react_free_format" in size["variants"]:
         variants["react_free_format"] = timed(
             "react_free",
             lambda: evaluate_agent(tasks, lm, config=free_config, prompt=react_prompt),
         )
+    if "react_constrained" in size["variants"]:
         variants["react_constrained"] = timed(
             "react_constrained",
             lambda: evaluate_agent(tasks, lm, config=config, prompt=react_prompt),
@@ -140,6 +151,7 @@ def run(profile: Profile, lm: Any = None) -> dict[str, Any]:
         ),
     )
     free = variants.get("react_free_format")
+    intervals = agent_intervals(direct, agent, oracle, variants, attack)
     result: dict[str, Any] = {
         "success_with_tools": round(agent.success_rate, 4),
         "success_without_tools": round(direct.success_rate, 4),
@@ -173,5 +185,32 @@ def run(profile: Profile, lm: Any = None) -> dict[str, Any]:
         "sizes": {k: v for k, v in size.items() if k not in ("n_tasks", "n_injection")},
         "tokens_generated": getattr(lm, "tokens_generated", 0),
         "stage_seconds": timings,
+        "intervals": intervals,
     }
     return result
+
+
+def agent_intervals(
+    direct: Any, agent: Any, oracle: Any, variants: dict[str, Any], attack: Any
+) -> dict[str, dict[str, Any]]:
+    """Paired 95 % intervals of the chapter's comparisons (second minus first, same tasks).
+
+    ``act_minus_react``: the chapter's agent (Act) minus ReAct, both constrained;
+    ``with_minus_without_tools``; ``oracle_minus_act``: what forcing the right first tool adds;
+    ``react_constrained_minus_free``; ``injection_defence``: share of attack tasks that end on
+    the attacker's payload with the defence minus without it (negative: the defence helps).
+    """
+    out = {
+        "with_minus_without_tools": paired_bootstrap_diff(direct.correct, agent.correct),
+        "oracle_minus_act": paired_bootstrap_diff(agent.correct, oracle.correct),
+        "injection_defence": paired_bootstrap_diff(
+            attack.followed(defended=False), attack.followed(defended=True)
+        ),
+    }
+    react = variants.get("react_constrained")
+    if react is not None:
+        out["act_minus_react"] = paired_bootstrap_diff(react.correct, agent.correct)
+        free = variants.get("react_free_format")
+        if free is not None:
+            out["react_constrained_minus_free"] = paired_bootstrap_diff(free.correct, react.correct)
+    return {name: interval.as_record() for name, interval in sorted(out.items())}
