@@ -584,3 +584,20 @@ def test_step_through_widget_and_html():
     assert "<td>&lt;b&gt;</td>" in results_table_html([{"x": "<b>"}], ["x"])
     with pytest.raises(ValueError):
         step_through([])
+
+
+def test_ch06_record_carries_the_paired_intervals_the_book_quotes():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "results" / "repro" / "ch06-cpu.json"
+    record = json.loads(path.read_text("utf-8"))
+    intervals = record["intervals"]
+    act_react = record["success_with_tools"] - record["success_react_constrained"]
+    assert intervals["act_minus_react"]["mean"] == pytest.approx(act_react, abs=1e-3)
+    assert intervals["act_minus_react"]["n"] == record["n_tasks"]
+    followed_with = 1 - record["injection_blocked"]
+    gap = followed_with - record["injection_followed_without_defence"]
+    assert intervals["injection_defence"]["mean"] == pytest.approx(gap, abs=1e-3)
+    assert intervals["injection_defence"]["n"] == record["n_injection_tasks"]
+    for name, interval in intervals.items():
+        assert interval["lo"] <= interval["mean"] <= interval["hi"], name
