@@ -286,3 +286,22 @@ def test_collate_left_aligns_answers():
     assert batch["input_ids"].tolist() == [[1, 2, 3], [0, 5, 6]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [0, 1, 1]]
     assert batch["labels"][1].tolist() == [IGNORE_INDEX, IGNORE_INDEX, 6]
+
+
+def test_ch05_record_carries_the_paired_intervals_the_book_quotes():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "results" / "repro" / "ch05-cpu.json"
+    record = json.loads(path.read_text("utf-8"))
+    intervals = record["intervals"]
+    for name in ("cot_delta", "zero_shot_cot_minus_zero_shot", "specialised_minus_best_prompt"):
+        assert intervals[name]["lo"] <= intervals[name]["mean"] <= intervals[name]["hi"], name
+    assert intervals["cot_delta"]["mean"] == pytest.approx(record["cot_delta"], abs=1e-3)
+    assert intervals["cot_delta"]["n"] == record["n_items"]["arithmetic"]
+    sv = record["specialised_vs_prompted"]
+    gap = sv["specialised_acc"] - sv["best_prompt_acc"]
+    assert intervals["specialised_minus_best_prompt"]["mean"] == pytest.approx(gap, abs=1e-3)
+    korean = record["korean"]
+    assert intervals["korean_minus_english_prompt_few_shot"]["n"] == korean["n_items"]
+    ratio = korean["tokens_per_char"]["ko"] / korean["tokens_per_char"]["en"]
+    assert korean["tokens_per_char_ratio"] == pytest.approx(ratio, abs=0.01)
