@@ -208,7 +208,7 @@ def test_event_log_becomes_short_reasons():
         "denied\tsys.settrace\nhooks\tchanged\n"
     )
     assert summarise_events(raw, Path("/scratch")) == [
-        "IPython execution hooks modified",
+        "IPython execution hooks modified: changed",
         "blocked by the sandbox: sys.settrace",
         "network access blocked",
         "tried to read instructor files (not visible)",

@@ -17,6 +17,7 @@ from autograder.course import (
     assignments,
     autograde,
     generate_exercises,
+    solved_notebook,
 )
 
 ASSIGNMENTS = assignments()
@@ -106,13 +107,16 @@ def test_drift_check_catches_an_edited_exercise(fresh_exercises, tmp_path):
 
 
 # (c) solutions get full marks, (d) untouched exercises get zero ------------------------------
+# Graded by `funlm-grade` itself (autograder.course.autograde -> autograder.grade.run): the
+# sandbox, the guard kernel and the evidence check that grade students grade these too, so a
+# solution that loses points (or earns a note in the reason column) under the real grader
+# fails here.
 
 
 class _LazyGrades(dict):
-    """Autogrades an assignment's solution and untouched exercise on first use, then caches.
-
-    Lazy so that ``pytest -k ch01`` grades only chapter 1.
-    """
+    """Grades an assignment's solved exercise and untouched exercise on first use, in one
+    `funlm-grade` batch of two workers, then caches. Lazy so that ``pytest -k ch01`` grades
+    only chapter 1."""
 
     def __init__(self, factory) -> None:
         super().__init__()
@@ -121,35 +125,55 @@ class _LazyGrades(dict):
     def __missing__(self, name: str):
         work = self._factory.mktemp(f"grade-{name}")
         submissions = {
-            "solution": _notebook(SOLUTIONS_DIR, name),
+            "solution": solved_notebook(name),
             "untouched": _notebook(EXERCISES_DIR, name),
         }
-        self[name] = autograde(name, submissions, work)
+        self[name] = autograde(name, submissions, work, workers=2)
         return self[name]
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, small_lm):
-    """Each assignment's solution and untouched exercise, autograded once (grade profile)."""
+    """Each assignment's solution and untouched exercise, graded once (grade profile)."""
     return _LazyGrades(tmp_path_factory)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_solution_scores_full_marks(graded, name):
+def test_solution_scores_full_marks_with_a_clean_reason(graded, name):
     result = graded[name]["solution"]
     assert result.max_score == 100
     failed = {part: got for part, (got, top) in result.parts.items() if got != top}
-    assert failed == {}
+    assert failed == {}, result.reason
     assert result.score == result.max_score
+    assert (result.status, result.reason) == ("ok", "")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_untouched_exercise_scores_zero(graded, name):
+def test_untouched_exercise_scores_zero_without_crashing_the_grader(graded, name):
     result = graded[name]["untouched"]
     assert result.max_score == 100
     assert result.score == 0, result.parts
+    assert result.status == "ok"
+    # nothing but unanswered parts: no crash, no blocked call, no integrity note
+    assert result.reason == "", result.reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_untouched_feedback_says_the_answer_is_missing(graded, name):
+    html = graded[name]["untouched"].feedback.read_text(encoding="utf-8")
+    assert "아직 답을 작성하지 않았습니다" in html
+
+
+def test_solved_notebook_is_the_release_with_the_reference_answers():
+    solved = solved_notebook(REFERENCE)
+    release = nbformat.read(_notebook(EXERCISES_DIR, REFERENCE), as_version=4)
+    assert [c.metadata for c in solved.cells] == [c.metadata for c in release.cells]
+    answers = [c.source for c in solved.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and not any("NotImplementedError" in a or "### " in a for a in answers)
+    assert "return len(tokenizer.encode(text, add_special_tokens=False))" in answers[0]
 
 
 def _edit_source(tmp_path: Path, grade_id: str, edit) -> Path:
@@ -176,9 +200,8 @@ def test_full_marks_check_catches_a_wrong_solution(tmp_path, small_lm):
             "return len(tokenizer.encode(text, add_special_tokens=False))", "return len(text)"
         ),
     )
-    result = autograde(
-        REFERENCE, {"wrong": _notebook(source, REFERENCE)}, tmp_path / "work", source=source
-    )["wrong"]
+    wrong = solved_notebook(REFERENCE, source=source)
+    result = autograde(REFERENCE, {"wrong": wrong}, tmp_path / "work", source=source)["wrong"]
     assert result.score == result.max_score - 20
     assert result.parts["test_count_tokens"] == (0.0, 20.0)
 

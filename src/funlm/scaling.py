@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
+
 
 @dataclass(frozen=True)
 class PowerLawFit:
@@ -32,6 +34,7 @@ class PowerLawFit:
         return (self.n_c / np.asarray(n, dtype=float)) ** self.alpha
 
 
+@answer_key
 def fit_power_law(
     n: Sequence[float] | np.ndarray, loss: Sequence[float] | np.ndarray
 ) -> PowerLawFit:
