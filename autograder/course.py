@@ -46,6 +46,7 @@ class GradeResult:
     reason: str = ""  # funlm-grade's reason column (what the grader noticed)
     feedback: Path | None = None  # the student's feedback HTML
     seconds: float = 0.0  # graded run time of this submission
+    autograded: Path | None = None  # the executed notebook, hidden tests and outputs included
 
 
 def assignments(source: Path = SOLUTIONS_DIR) -> list[str]:
@@ -200,6 +201,7 @@ def autograde(
             reason=row["reason"],
             feedback=out / "feedback" / f"{student_id}.html",
             seconds=float(timings.get(student_id, 0.0)),
+            autograded=out / ".funlm" / "course" / "autograded" / student_id / assignment,
         )
     return results
 
