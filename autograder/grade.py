@@ -532,6 +532,7 @@ def run(argv: list[str] | None = None) -> int:
     if not settings.sandboxed:
         print(f"funlm-grade: WARNING: {UNSAFE_REASON}", file=sys.stderr)
     workers = min(args.workers or _cores(), max(1, len(found.submissions)))
+    settings.threads = max(1, _cores() // workers)  # the cores are shared by the kernels that run
     print(
         f"funlm-grade: {len(found.submissions)} submission(s) of {settings.assignment}, "
         f"{workers} worker(s), gradebook {_redact(settings.db_url)}",

@@ -4,6 +4,9 @@ that it can fail (a test of the test)."""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import re
 import shutil
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from autograder.course import (
     generate_exercises,
     solved_notebook,
 )
+from funlm.answer_keys import is_answer_key
 
 ASSIGNMENTS = assignments()
 REFERENCE = "ch00_orientation"  # the assignment used for the broken-copy tests
@@ -51,6 +55,44 @@ def test_exercises_contain_no_solutions_or_outputs(name):
 def test_solutions_are_committed_without_outputs(name):
     for notebook in sorted((SOLUTIONS_DIR / name).glob("*.ipynb")):
         assert unexecuted_problems(notebook) == []
+
+
+_REFERENCE_ALIAS = re.compile(r"\b(?:import|as)\s+(?:ref|reference)_\w+")
+
+
+def _answer_keys_imported(source: str) -> list[str]:
+    """``module.name`` of every funlm answer key (or class holding one) a cell imports."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("funlm"):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                obj = getattr(module, alias.name, None)
+                members = vars(obj).values() if isinstance(obj, type) else ()
+                if is_answer_key(obj) or any(is_answer_key(m) for m in members):
+                    found.append(f"{node.module}.{alias.name}")
+    return found
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_exercises_hand_out_no_reference_implementations(name):
+    notebook = nbformat.read(_notebook(EXERCISES_DIR, name), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    aliases = [m.group(0) for c in code for m in _REFERENCE_ALIAS.finditer(c.source)]
+    assert aliases == [], "reference implementations imported under ref_/reference_ names"
+    imports = next(c for c in code if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+    assert _answer_keys_imported(imports.source) == [], "the imports cell hands out answer keys"
+
+
+def test_the_reference_check_catches_a_handed_out_answer_key():
+    assert _answer_keys_imported("from funlm.sampling import next_token_distribution") == [
+        "funlm.sampling.next_token_distribution"
+    ]
+    assert _answer_keys_imported("from funlm.models.gpt import GPT, GPTConfig") == [
+        "funlm.models.gpt.GPT"
+    ]
+    assert _answer_keys_imported("import numpy as np\nfrom funlm.grading import check") == []
+    assert _REFERENCE_ALIAS.search("from funlm.prompt_eng import templates as ref_templates")
 
 
 def _broken_exercise(tmp_path: Path, how: str) -> Path:

@@ -23,12 +23,14 @@ def merge_heads(y: torch.Tensor) -> torch.Tensor:
 def multi_head_attention(x: torch.Tensor, c_attn: nn.Linear, c_proj: nn.Linear,
                          n_head: int) -> torch.Tensor:
     """Multi-head causal self-attention of x (B, T, C) with the given projections."""
+    from funlm.models.gpt import CausalSelfAttention
+
     attn = CausalSelfAttention(GPTConfig(n_embd=x.size(-1), n_head=n_head))
     attn.c_attn, attn.c_proj = c_attn, c_proj
     return attn.eval()(x)
 ''',
     "tiny_gpt": '''\
-from funlm.models.gpt import GPT
+from funlm.models.gpt import GPT, MLP, CausalSelfAttention
 
 
 class Block(nn.Module):

@@ -2,6 +2,9 @@
 
 CASES: dict[str, str] = {
     "parse_step": '''\
+from funlm.agents import parse_react
+
+
 def parse_step(text: str) -> dict:
     """Parse one ReAct step; returns {"type", "thought", "tool", "tool_input", "answer"}."""
     step = parse_react(text)
@@ -62,12 +65,13 @@ def summarize(records: list) -> dict:
             "by_category": by_category}
 ''',
     "defend": '''\
-from funlm.agents.injection import sanitize_observation
+from funlm.agents.injection import REMOVED, sanitize_observation
 
 
 def defend(observation: str) -> str:
     """Remove instruction-like pieces from a tool output before the model sees it."""
-    return sanitize_observation(observation)
+    cleaned = sanitize_observation(observation)  # only the marker differs from this part's
+    return cleaned if cleaned == observation else cleaned.replace(REMOVED, "[removed]")
 ''',
 }
 
