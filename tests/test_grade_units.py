@@ -12,7 +12,15 @@ import pytest
 from autograder import guard_kernel, hostile
 from autograder.execute import VerifyEvidence, summarise_events
 from autograder.feedback import HideHiddenTests, hide_hidden_tests
-from autograder.sandbox import Limits, SandboxError, check_exposure, kernel_command
+from autograder.sandbox import (
+    MATPLOTLIB_SUBDIR,
+    Limits,
+    SandboxError,
+    check_exposure,
+    kernel_command,
+    matplotlib_cache,
+    sandbox_env,
+)
 from autograder.submissions import (
     InputError,
     SubmissionError,
@@ -296,3 +304,13 @@ def test_only_threadpoolctl_code_is_a_trusted_ctypes_caller():
     assert trusted_globals is vars(threadpoolctl)
     assert id(threadpoolctl.threadpool_limits.__init__.__code__) in codes
     assert id(test_only_threadpoolctl_code_is_a_trusted_ctypes_caller.__code__) not in codes
+
+
+def test_matplotlib_font_list_is_built_once_outside_and_found_inside(tmp_path):
+    folder = matplotlib_cache(tmp_path / "fonts")
+    assert folder is not None
+    (fontlist,) = folder.glob("fontlist-*.json")
+    stamp = fontlist.stat().st_mtime_ns
+    assert matplotlib_cache(folder) == folder and fontlist.stat().st_mtime_ns == stamp
+    env = sandbox_env(tmp_path / "scratch", Limits())
+    assert env["MPLCONFIGDIR"] == str(tmp_path / "scratch" / ".funlm" / MATPLOTLIB_SUBDIR)
