@@ -284,25 +284,42 @@ _CODE_ATTRS = frozenset({"__code__"})
 
 
 def _code_objects(module) -> frozenset[int]:
-    """ids of every code object defined in ``module`` (functions, methods, nested functions)."""
+    """ids of every code object defined in ``module``.
+
+    Functions, methods (also behind decorators: closures and ``__wrapped__`` are followed),
+    properties, static and class methods, and the functions nested in them.
+    """
+    code_type = type(_code_objects.__code__)
     found: set[int] = set()
-    pending = []
-    for value in list(vars(module).values()):
-        members = [value]
-        if isinstance(value, type) and value.__module__ == module.__name__:
-            members = list(vars(value).values())
-        for member in members:
-            wrapped = (getattr(member, "__func__", None), getattr(member, "fget", None))
-            for candidate in (member, *wrapped):
-                code = getattr(candidate, "__code__", None)
-                if type(code) is type(_code_objects.__code__):
-                    pending.append(code)
+    seen: set[int] = set()
+    pending = list(vars(module).values())
+    codes = []
     while pending:
-        code = pending.pop()
-        if id(code) in found:
+        value = pending.pop()
+        if id(value) in seen:
             continue
-        found.add(id(code))
-        pending += [c for c in code.co_consts if type(c) is type(code)]
+        seen.add(id(value))
+        if isinstance(value, type):
+            if value.__module__ == module.__name__:
+                pending += list(vars(value).values())
+            continue
+        for name in ("__func__", "fget", "fset", "fdel", "__wrapped__"):
+            inner = getattr(value, name, None)
+            if inner is not None and not isinstance(inner, type):
+                pending.append(inner)
+        code = getattr(value, "__code__", None)
+        if type(code) is code_type and code.co_filename == module.__file__:
+            codes.append(code)
+            for cell in getattr(value, "__closure__", None) or ():
+                try:
+                    pending.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
+    while codes:
+        code = codes.pop()
+        if id(code) not in found:
+            found.add(id(code))
+            codes += [c for c in code.co_consts if type(c) is code_type]
     return frozenset(found)
 
 

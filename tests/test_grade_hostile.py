@@ -81,20 +81,22 @@ def _feedback_text(batch, student: str) -> str:
 
 
 def _hidden_lines() -> list[str]:
-    """Distinctive lines of the assignment's hidden tests."""
+    """Distinctive lines of the assignment's hidden tests (none that the notebook shows
+    elsewhere, e.g. in a reference answer the submission contains anyway)."""
     notebook = nbformat.read(
         hostile.SOLUTIONS_DIR / hostile.ASSIGNMENT / f"{hostile.ASSIGNMENT}.ipynb", as_version=4
     )
-    lines, hiding = [], False
+    hidden, shown, hiding = [], [], False
     for cell in notebook.cells:
         for line in cell.source.splitlines():
             if "BEGIN HIDDEN TESTS" in line:
                 hiding = True
             elif "END HIDDEN TESTS" in line:
                 hiding = False
-            elif hiding and len(line.strip()) >= 20:
-                lines.append(line.strip())
-    return lines
+            else:
+                (hidden if hiding else shown).append(line.strip())
+    public = "\n".join(shown)
+    return [line for line in hidden if len(line) >= 20 and line not in public]
 
 
 @pytest.mark.slow
