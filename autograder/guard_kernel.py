@@ -171,6 +171,12 @@ def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> Non
     """
     hmac_digest = _hashlib.hmac_digest
     start, count = _thread.start_new_thread, _thread._count
+    # A lock the test thread's state releases when that thread is gone (CPython <= 3.12); the
+    # thread count is only a fallback: another thread ending while a test runs made it look
+    # finished, and the test (still running) lost its points.
+    set_sentinel = getattr(_thread, "_set_sentinel", None)
+    # (published under `lock` only once held by the test thread; released when it ends)
+    sentinel_code = compile("s = set_sentinel()\ns.acquire()\nlock = s", "<grader>", "exec")
     string_io, queue_type, empty = _io.StringIO, _queue.SimpleQueue, _queue.Empty
     _dict, _type, _list, _map, _exec, _object = dict, type, list, map, exec, object
     _assertion = AssertionError
@@ -212,17 +218,24 @@ def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> Non
         saved = (_sys.stdout, _sys.stderr, _sys.unraisablehook)
         _sys.stdout, _sys.stderr, _sys.unraisablehook = out, err, errors.put
         before = count()
+        started = {"__builtins__": {}, "set_sentinel": set_sentinel}
+        steps, spaces = (code, done_code), (namespace, done_ns)
+        if set_sentinel is not None:
+            steps, spaces = (sentinel_code, *steps), (started, *spaces)
         # list(map(exec, ...)) keeps every frame between the thread's start and the test code
         # in C: the done-code runs only if the test code returned, and nothing the test calls
-        # can reach the queue or the token through a frame.
-        start(_list, (_map(_exec, (code, done_code), (namespace, done_ns)),))
+        # can reach the queue, the token or the sentinel through a frame.
+        start(_list, (_map(_exec, steps, spaces),))
         passed = False
         while True:
             try:
                 passed = ok.get(timeout=0.05) is token
                 break
             except empty:
-                if count() <= before:
+                lock = started.get("lock")
+                if (lock.acquire(False) if lock is not None else False) or (
+                    set_sentinel is None and count() <= before
+                ):  # the test thread is gone
                     try:
                         passed = ok.get_nowait() is token
                     except empty:

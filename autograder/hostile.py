@@ -385,6 +385,13 @@ import matplotlib.font_manager as font_manager
 print(len(font_manager.fontManager.ttflist) > 0)
 """
 
+BACKGROUND_THREAD = """\
+import threading
+import time
+# a helper thread that ends while a later test is still running
+threading.Thread(target=time.sleep, args=(6,), daemon=True).start()
+"""
+
 TRIPWIRE_TAMPER = """\
 import funlm.answer_keys as answer_keys
 answer_keys._ARMED = {}  # disarm the delegation tripwire
@@ -581,6 +588,13 @@ def cases() -> list[Case]:
             100,
             clean=True,
             what="imports matplotlib's font manager (runs fc-list without a font cache)",
+        ),
+        Case(
+            "innocent_background_thread",
+            _correct_with(BACKGROUND_THREAD),
+            100,
+            clean=True,
+            what="a background thread ends while a test runs (the test still counts)",
         ),
         Case(
             "invalid_json",
