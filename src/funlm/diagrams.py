@@ -5,8 +5,9 @@ model, and the double-descent curve is a schematic shape, labelled as such. The 
 them at build time (``book/_ext/funlm_diagrams.py`` writes ``book/_diagrams/<name>.svg``) and
 each chapter page shows one with a ``{figure}`` block; nothing rendered is committed.
 
-Every function returns a new :class:`matplotlib.figure.Figure`; :data:`DIAGRAMS` maps the file
-name of each to its function, and :func:`write_all` writes them as SVG.
+Every function returns a new :class:`matplotlib.figure.Figure`, made without ``pyplot`` (no
+backend, nothing to close; in a notebook, ``display(fig)`` shows it); :data:`DIAGRAMS` maps the
+file name of each to its function, and :func:`write_all` writes them as SVG.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ PURPLE, SKY, GREY, INK = "#CC79A7", "#56B4E9", "#8C8C8C", "#222222"
 
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     """A figure with one frameless axes whose data coordinates are inches from bottom-left."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     use_korean_font()
-    fig = plt.figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
@@ -175,10 +176,11 @@ def causal_mask(tokens: Sequence[str] = ("나는", "오늘", "책을", "읽었�
     from matplotlib.colors import ListedColormap
 
     use_korean_font()
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n = len(tokens)
-    fig, ax = plt.subplots(figsize=(5.6, 4.9))
+    fig = Figure(figsize=(5.6, 4.9))
+    ax = fig.subplots()
     allowed = np.tril(np.ones((n, n)))
     ax.imshow(allowed, cmap=ListedColormap([_tint(GREY, 0.7), _tint(BLUE, 0.45)]), vmin=0, vmax=1)
     for i in range(n):
@@ -263,9 +265,9 @@ def induction_head() -> Figure:
     import numpy as np
 
     use_korean_font()
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig = plt.figure(figsize=(11.5, 4.6))
+    fig = Figure(figsize=(11.5, 4.6))
     left = fig.add_axes((0.0, 0.0, 0.62, 1.0))
     width, height = 7.3, 4.6
     left.set_xlim(0, width)
@@ -341,9 +343,10 @@ def double_descent_schematic() -> Figure:
     import numpy as np
 
     use_korean_font()
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(8.6, 4.8))
+    fig = Figure(figsize=(8.6, 4.8))
+    ax = fig.subplots()
     threshold = 1.0
     x_all = np.linspace(0.08, 3.0, 800)
     x_under = x_all[x_all < threshold]
@@ -526,16 +529,10 @@ def write_all(folder: Path, names: Sequence[str] | None = None) -> list[Path]:
 
     A file whose bytes would not change is left alone, so a rebuild does not see a new file.
     """
-    import matplotlib.pyplot as plt
-
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in names or list(DIAGRAMS):
-        fig = DIAGRAMS[name]()
-        try:
-            data = svg_bytes(fig)
-        finally:
-            plt.close(fig)
+        data = svg_bytes(DIAGRAMS[name]())
         path = folder / f"{name}.svg"
         if not path.is_file() or path.read_bytes() != data:
             path.write_bytes(data)

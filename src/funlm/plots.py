@@ -10,9 +10,9 @@ a laptop, on Colab and in the book build without any system font::
     use_korean_font()
     plt.title("보간 임계점")  # Hangul from the bundled font, Latin too
 
-The bundled family comes first; matplotlib's usual sans-serif list stays behind it, so a
-character the subset lacks (an emoji, a CJK ideograph) falls back per glyph instead of
-vanishing. Importing this module does not import matplotlib.
+The bundled family comes first and DejaVu Sans (shipped with matplotlib) second, so a symbol
+the subset lacks (✔, ∑) falls back per glyph; it also heads the ``sans-serif`` list, for code
+that asks for the generic family. Importing this module does not import matplotlib.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 __all__ = ["FONT_FAMILY", "korean_font_path", "svg_bytes", "use_korean_font"]
 
 FONT_FAMILY = "FunLM Sans KR"
+FALLBACK_FAMILY = "DejaVu Sans"
 _FONT_FILE = Path(__file__).resolve().parent / "data" / "fonts" / "FunLMSansKR-Regular.otf"
 
 
@@ -55,7 +56,9 @@ def use_korean_font() -> str:
     _register()
     sans = [name for name in matplotlib.rcParams["font.sans-serif"] if name != FONT_FAMILY]
     matplotlib.rcParams["font.sans-serif"] = [FONT_FAMILY, *sans]
-    matplotlib.rcParams["font.family"] = ["sans-serif"]
+    # Per-glyph fallback runs over the families in font.family (a generic name resolves to one
+    # font), so the fallback is named explicitly.
+    matplotlib.rcParams["font.family"] = [FONT_FAMILY, FALLBACK_FAMILY]
     return FONT_FAMILY
 
 
