@@ -288,7 +288,7 @@ def induction_head() -> Figure:
     left.text(
         (xs[1] + xs[2]) / 2,
         y + 0.95,
-        "① 이전 토큰 헤드 (층 0)\nB에 'A 다음'을 적어 둔다",
+        "① 이전 토큰 헤드 (층 0)\nB 자리에 '앞 토큰은 A'를 적어 둔다",
         ha="center",
         fontsize=9.5,
         color=BLUE,
