@@ -109,3 +109,16 @@ def test_every_chapter_shows_its_diagram_and_the_build_renders_them():
     for name, chapter in shown.items():
         assert chapter[:4] == name[:4], f"{name} is shown in {chapter}"
     assert [name[:4] for name in sorted(DIAGRAMS)] == [f"ch0{i}" for i in range(7)]
+
+
+def test_a_missing_font_file_warns_instead_of_breaking_a_notebook(monkeypatch, tmp_path):
+    import matplotlib
+
+    from funlm import plots
+
+    monkeypatch.setattr(plots, "_FONT_FILE", tmp_path / "absent.otf")
+    with matplotlib.rc_context():
+        before = list(matplotlib.rcParams["font.family"])
+        with pytest.warns(UserWarning, match="absent.otf"):
+            plots.use_korean_font()
+        assert list(matplotlib.rcParams["font.family"]) == before

@@ -46,14 +46,22 @@ def _register() -> None:
 
 
 def use_korean_font() -> str:
-    """Make the bundled Korean font matplotlib's first sans-serif font; return its family.
+    """Make the bundled Korean font matplotlib's first font; return its family.
 
     Safe to call more than once. Changes ``matplotlib.rcParams`` for the whole process (as
-    ``plt.style.use`` does); wrap the call in ``matplotlib.rc_context()`` to limit it.
+    ``plt.style.use`` does); wrap the call in ``matplotlib.rc_context()`` to limit it. If the
+    font file is missing (an install without the package's data files) it warns and changes
+    nothing.
     """
     import matplotlib
 
-    _register()
+    try:
+        _register()
+    except FileNotFoundError as error:  # an install without package data: say so, keep going
+        import warnings
+
+        warnings.warn(f"{error}; Korean labels will not render", stacklevel=2)
+        return str(matplotlib.rcParams["font.family"][0])
     sans = [name for name in matplotlib.rcParams["font.sans-serif"] if name != FONT_FAMILY]
     matplotlib.rcParams["font.sans-serif"] = [FONT_FAMILY, *sans]
     # Per-glyph fallback runs over the families in font.family (a generic name resolves to one
