@@ -10,13 +10,13 @@ from the delegation alone. Part 4 (``threshold``) has no ``funlm`` counterpart a
 from __future__ import annotations
 
 CASES: dict[str, str] = {
-    "min_norm": '''
+    "min_norm": """
 def min_norm_solution(F: np.ndarray, y: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
     from funlm.double_descent import min_norm_lstsq
 
     return min_norm_lstsq(F, y, rcond=rcond)
-''',
-    "gradient_descent": '''
+""",
+    "gradient_descent": """
 def gradient_descent(F: np.ndarray, y: np.ndarray, lr: float, steps: int,
                      beta0: np.ndarray | None = None) -> np.ndarray:
     from funlm.double_descent import gradient_descent_lstsq
@@ -28,8 +28,8 @@ def null_space_part(F: np.ndarray, v: np.ndarray, rcond: float = 1e-10) -> np.nd
     _, s, Vt = np.linalg.svd(F, full_matrices=False)
     rows = Vt[s > rcond * (s.max() if s.size else 0.0)]
     return v - rows.T @ (rows @ v)
-''',
-    "rf_curve": '''
+""",
+    "rf_curve": """
 def relu_features(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     import funlm.double_descent
 
@@ -43,14 +43,14 @@ def rf_test_errors(F_train: np.ndarray, y_train: np.ndarray, F_test: np.ndarray,
         beta = solve(F_train[:, :p], y_train)
         errors.append(np.mean((F_test[:, :p] @ beta - y_test) ** 2))
     return np.array(errors)
-''',
-    "flip": '''
+""",
+    "flip": """
 def flip_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int = 0) -> np.ndarray:
     from funlm.double_descent.data import flip_labels as funlm_flip_labels
 
     return funlm_flip_labels(y, fraction, n_classes, seed=seed)
-''',
-    "ridge": '''
+""",
+    "ridge": """
 def ridge_solution(F: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
     from funlm.double_descent import ridge
 
@@ -62,7 +62,7 @@ def select_lambda(F_train: np.ndarray, y_train: np.ndarray, F_val: np.ndarray,
     from funlm.double_descent import sweeps
 
     return sweeps.select_lambda(F_train, y_train, F_val, y_val, lambdas)
-''',
+""",
 }
 
 ZERO_PARTS: list[str] = [

@@ -161,6 +161,7 @@ def width_summary(sweep: WidthSweep, metric: str = "test_mse") -> dict:
     widest = float(err[-1])
     return {
         "metric": metric,
+        "first_min_width": sweep.widths[int(np.argmin(err[:i]))] if i > 0 else sweep.widths[0],
         "peak_width": sweep.widths[i],
         "peak_params_over_nk": ratio,
         "peak_error": peak,

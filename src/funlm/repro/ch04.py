@@ -223,6 +223,11 @@ def run(profile: Profile) -> dict[str, Any]:
         "test_mse": sweep.test_mse,
         "test_class_error": sweep.test_class_error,
         "early_stopped_test_mse": best_by_step,
+        "early_stopped_summary": {
+            "largest_rise_width": sweep.widths[es_peak],
+            "largest_rise_error": best_by_step[es_peak],
+            "best_before": es_before,
+        },
         "logged_steps": sweep.steps,
         "test_mse_by_step": sweep.test_mse_by_step,
         "test_class_error_by_step": sweep.test_class_error_by_step,
@@ -255,9 +260,8 @@ def run(profile: Profile) -> dict[str, Any]:
     # (``first_min``) and against the widest network, paired over the test examples.
     per_example = {"mse": sweep.test_sq_error_final, "class_error": sweep.test_wrong_final}
     for name, summary in (("mse", nn_mse), ("class_error", nn_cls)):
-        errors = np.asarray(getattr(sweep, f"test_{name}"))
         peak = sweep.widths.index(summary["peak_width"])
-        first = int(np.argmin(errors[:peak])) if peak > 0 else 0
+        first = sweep.widths.index(summary["first_min_width"])
         arrays = per_example[name]
         intervals[f"nn_peak_minus_first_min_{name}"] = paired_bootstrap_diff(
             arrays[first], arrays[peak]
