@@ -364,3 +364,30 @@ def test_recorded_run_holds_both_dpo_variants_rlhf_and_intervals():
     curves = record["curves"]
     assert set(curves["dpo_rm_loss"]) == {str(b) for b in record["betas"]}
     assert set(curves["rlhf"]) == {str(b) for b in record["rlhf_betas"]}
+
+
+def test_page_reading_matches_the_record():
+    """book/ch02_instructgpt/index.md and more.md read the record's intervals in words ("above
+    zero", "contains zero", ...). If a re-run changes what the intervals say, this fails and the
+    prose must be re-read against the new record."""
+    record = _record()
+    iv = record["intervals"]
+
+    def contains(key: str, value: float) -> bool:
+        return iv[key]["lo"] <= value <= iv[key]["hi"]
+
+    assert iv["dpo_rm_minus_rlhf"]["lo"] > 0  # "차이의 구간이 0 위에 있습니다"
+    assert iv["dpo_minus_dpo_rm"]["lo"] > 0  # judge labels beat RM labels
+    assert iv["dpo_minus_sft"]["lo"] > 0 and iv["sft_minus_base"]["lo"] > 0
+    assert 0 < iv["dpo_rm_minus_sft"]["lo"] < 0.01  # "구간의 아래 끝이 0에 가깝습니다"
+    assert contains("rlhf_minus_sft", 0.0)  # "RLHF는 SFT와 뚜렷한 차이가 없었습니다"
+    assert contains("winrate_large_base_vs_base", 0.5)  # "반반을 포함"
+    assert iv["large_base_minus_base"]["hi"] < 0  # "위 끝까지 0 아래"
+    assert iv["rm_accuracy"]["hi"] < record["thresholds"]["rm_accuracy"]  # below the bar
+    assert record["rm_score"]["rlhf"] > record["rm_score"]["sft"]  # proxy up, judge flat
+    assert record["rm_score"]["large_base"] > record["rm_score"]["sft"]
+    assert record["dpo_beta"] == max(record["betas"]) == record["dpo_rm_beta"]
+    scores = record["dpo_by_beta"]
+    assert scores["0.1"]["judged"] < scores["0.3"]["judged"] < scores["1.0"]["judged"]
+    rlhf_selection = record["selection"]["scores"]["rlhf"].values()
+    assert max(rlhf_selection) - min(rlhf_selection) < 0.01  # "거의 같은 점수"
