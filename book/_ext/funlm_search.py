@@ -65,6 +65,7 @@ __all__ = [
     "SearchKorean",
     "glossary_groups",
     "js_code",
+    "search_options",
     "suffixes",
 ]
 
@@ -401,30 +402,40 @@ class SearchKorean(SearchLanguage):  # type: ignore[misc,valid-type]
         return self.stemmer.stem(word)
 
 
-def _configure(app: Any, config: Any) -> None:
-    """Glossary aliases, the keep list and (with kiwipiepy) compounds, into the options."""
-    from sphinx.util import logging
+def search_options(srcdir: Path, cache_dir: Path | None = None) -> dict[str, Any]:
+    """What :class:`SearchKorean` needs for the book in ``srcdir`` (``html_search_options``).
 
-    logger = logging.getLogger(__name__)
-    srcdir = Path(app.srcdir)
+    ``funlm_kiwi`` says whether kiwipiepy was there (it only adds to ``keep`` and compounds).
+    """
     glossary = srcdir / "glossary.md"
     groups = glossary_groups(glossary) if glossary.is_file() else []
     rules = KoreanStemmer()
     keep = {w for names in groups for n in names for w in _WORD.findall(n.lower())}
-    cache_root = Path(os.environ.get("FUNLM_CACHE", "~/.cache/funlm")).expanduser()
-    analysis = kiwi_analysis(_source_texts(srcdir), cache_root / "search")
+    analysis = kiwi_analysis(_source_texts(srcdir), cache_dir)
     compounds: dict[str, list[str]] = {}
-    if analysis is None:
-        logger.info("funlm_search: kiwipiepy is not installed; Korean search uses the rules only")
-    else:
+    if analysis is not None:
         keep |= set(analysis["nouns"])
         compounds = analysis["compounds"]
     keep = {w for w in keep if _HANGUL_END.search(w) and rules.strip(w) != w}
-    options = dict(config.html_search_options or {})
-    options.update(
-        funlm_keep=sorted(keep - BUILTIN_KEEP), funlm_aliases=groups, funlm_compounds=compounds
-    )
-    config.html_search_options = options
+    return {
+        "funlm_keep": sorted(keep - BUILTIN_KEEP),
+        "funlm_aliases": groups,
+        "funlm_compounds": compounds,
+        "funlm_kiwi": analysis is not None,
+    }
+
+
+def _configure(app: Any, config: Any) -> None:
+    """Glossary aliases, the keep list and (with kiwipiepy) compounds, into the options."""
+    from sphinx.util import logging
+
+    cache_root = Path(os.environ.get("FUNLM_CACHE", "~/.cache/funlm")).expanduser()
+    options = search_options(Path(app.srcdir), cache_root / "search")
+    if not options["funlm_kiwi"]:
+        logging.getLogger(__name__).info(
+            "funlm_search: kiwipiepy is not installed; Korean search uses the rules only"
+        )
+    config.html_search_options = {**(config.html_search_options or {}), **options}
 
 
 def setup(app: Any) -> dict[str, Any]:
