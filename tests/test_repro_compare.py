@@ -83,3 +83,17 @@ def test_wrong_chapter_and_missing_reference_are_one_line(tmp_path, book, capsys
     assert repro_main.main(["ch03", "--compare", str(mine), "--reference", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err and "책의 기록이 없습니다" in err
+
+
+def test_a_missing_model_wheel_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from funlm.models.small_lm import SmallLMUnavailable
+
+    def missing(*args, **kwargs):
+        raise SmallLMUnavailable(
+            "모델을 찾을 수 없습니다: `pip install x`\nmodel missing: `pip install x`"
+        )
+
+    monkeypatch.setattr(repro_main, "run_chapter", missing)
+    assert repro_main.main(["ch03", "--profile", "grade"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install x" in err and "model missing" in err

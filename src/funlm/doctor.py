@@ -390,7 +390,14 @@ def _guarded(name: str, check: Callable[[], Any]) -> list[Check]:
     try:
         result = check()
     except Exception as error:
-        return [Check(name, "fail", f"확인하다 오류가 났습니다 / check failed: {error}")]
+        return [
+            Check(
+                name,
+                "fail",
+                f"확인하다 오류가 났습니다 / check failed: {error}",
+                fix='pip install -c constraints.txt -e ".[dev]"  (또는 Colab: 첫 셀 다시 실행)',
+            )
+        ]
     return result if isinstance(result, list) else [result]
 
 

@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(error: object) -> int:
-    print(f"python -m funlm.repro: {error}", file=sys.stderr)
+    """One line on stderr (Korean / English where the error has both), exit status 2."""
+    text = " / ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    print(f"python -m funlm.repro: {text}", file=sys.stderr)
     return 2
 
 
