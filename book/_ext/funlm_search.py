@@ -305,7 +305,8 @@ def _source_texts(srcdir: Path) -> list[str]:
     """The prose of the book's sources: Markdown files and notebooks' Markdown cells."""
     texts: list[str] = []
     for path in sorted(srcdir.rglob("*")):
-        if "_build" in path.parts or any(p.startswith(".") for p in path.parts):
+        parts = path.relative_to(srcdir).parts
+        if "_build" in parts or any(p.startswith((".", "_")) for p in parts[:-1]):
             continue
         if path.suffix == ".md":
             texts.append(path.read_text("utf-8"))
