@@ -96,11 +96,12 @@ def _requirement_name(requirement: str) -> str:
 
 
 #: Options at the top of environment.yml's pip list: the CPU build of torch (the pinned version
-#: without a multi-GB CUDA download; conda users with a GPU install their CUDA torch after) and
-#: the same exact versions for everything else (pip reads the path relative to the file).
+#: without a multi-GB CUDA download; conda users with a GPU install their CUDA torch after).
+#: No `-c constraints.txt` line: micromamba (Binder) runs pip on a copy of this list in /tmp,
+#: where a relative path breaks; the declared packages are pinned here instead, and
+#: `pip install -c constraints.txt -e .` in the environment pins the rest.
 ENVIRONMENT_PIP_OPTIONS: tuple[str, ...] = (
     "--extra-index-url https://download.pytorch.org/whl/cpu",
-    "-c constraints.txt",
 )
 
 
