@@ -223,7 +223,7 @@ def check_packages(
                 fix = _install_fix(name, pins, constraints)
         else:
             tested = ", 시험한 버전과 같음" if pinned else ""
-            message = f"{name} {have}{tested}"
+            message = f"{name} {have} 설치됨{tested}"
         if name in ("torch", "transformers"):
             details = {"installed": have, "constraint": pinned}
             checks.append(Check(name, status, message, fix, details))
