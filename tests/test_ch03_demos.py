@@ -186,3 +186,28 @@ def test_min_experiment_shape(small_lm) -> None:
     demos = condition_demos(task, "random", 4, seed=1)
     correct = condition_correct(model, tokenizer, task, demos, items=task.test[:4])
     assert correct.tolist() == scores["random_k4"][1]
+
+
+def test_min_figures_draw_intervals() -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from funlm.icl.plots import plot_min_bars, plot_paired_differences
+
+    rng = np.random.default_rng(1)
+    scores = {
+        "none": [rng.integers(0, 2, 20).astype(float)],
+        "gold_k4": [rng.integers(0, 2, 20).astype(float) for _ in range(2)],
+        "random_k4": [np.zeros(20), np.zeros(20)],
+    }
+    records = {name: iv.as_record() for name, iv in min_intervals(scores, ks=(4,)).items()}
+    accs = {name: float(np.mean(runs)) for name, runs in scores.items()}
+    fig, (left, right) = plt.subplots(1, 2)
+    intervals = {name: records[f"min_acc_{name}"] for name in accs}
+    bars = plot_min_bars(accs, chance=0.25, intervals=intervals, ax=left)
+    assert len(bars.patches) == 3
+    diffs = plot_paired_differences(records, ax=right)
+    labels = [t.get_text() for t in diffs.get_yticklabels()]
+    assert labels == ["gold - random, k=4", "gold k=4 - none", "random k=4 - none"]
+    plt.close(fig)
