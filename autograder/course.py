@@ -2,17 +2,22 @@
 
 Everything runs in a throw-away nbgrader course directory whose ``source`` is the repository's
 ``solutions/`` folder, so the repository itself never receives a gradebook or stray files.
+Grading (:func:`autograde`) always goes through ``funlm-grade`` (:mod:`autograder.grade`): the
+pipeline tests, ``make bench`` and a class of students are graded by the same engine.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -37,6 +42,11 @@ class GradeResult:
     score: float
     max_score: float
     parts: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id: (got, max)
+    status: str = "ok"  # funlm-grade's status column
+    reason: str = ""  # funlm-grade's reason column (what the grader noticed)
+    feedback: Path | None = None  # the student's feedback HTML
+    seconds: float = 0.0  # graded run time of this submission
+    autograded: Path | None = None  # the executed notebook, hidden tests and outputs included
 
 
 def assignments(source: Path = SOLUTIONS_DIR) -> list[str]:
@@ -101,34 +111,98 @@ def generate_exercises(
     return names
 
 
-def autograde(
-    assignment: str,
-    submissions: Mapping[str, Path],
-    workdir: Path,
-    source: Path = SOLUTIONS_DIR,
-    db_url: str | None = None,
-) -> dict[str, GradeResult]:
-    """Autograde ``{student_id: notebook}`` for ``assignment`` in the grade profile.
+def solved_notebook(
+    assignment: str, source: Path = SOLUTIONS_DIR, release: Path = EXERCISES_DIR
+) -> nbformat.NotebookNode:
+    """What a student who wrote the reference answers hands in.
 
-    Each notebook is copied to ``workdir/submitted/<student>/<assignment>/<name>.ipynb`` under
-    the name of the assignment's (single) source notebook, then graded by nbgrader.
+    The released notebook (``release/<assignment>/``) with every answer cell holding the
+    source's solution code, nbgrader's ``### BEGIN/END SOLUTION`` lines removed; test cells,
+    metadata and checksums stay as released.
     """
+    name = _notebook_name(assignment, source)
+    solved = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in nbformat.read(source / assignment / name, as_version=4).cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+    notebook = nbformat.read(release / assignment / name, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solved:
+            cell.source = strip_solution_markers(solved[grade_id])
+    return notebook
+
+
+def strip_solution_markers(source: str) -> str:
+    """A solution cell's code without nbgrader's solution delimiter lines."""
+    return "\n".join(
+        line
+        for line in source.splitlines()
+        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+    )
+
+
+def _notebook_name(assignment: str, source: Path) -> str:
     notebooks = sorted((source / assignment).glob("*.ipynb"))
     if len(notebooks) != 1:
         raise PipelineError(f"{assignment}: expected one source notebook, found {len(notebooks)}")
-    notebook_name = notebooks[0].name
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = load_config(workdir, source, workdir / "release", db_url)
-    api = make_api(config)
-    _run(f"generate_assignment {assignment}", api.generate_assignment(assignment, force=True))
-    results: dict[str, GradeResult] = {}
+    return notebooks[0].name
+
+
+def autograde(
+    assignment: str,
+    submissions: Mapping[str, Path | nbformat.NotebookNode],
+    workdir: Path,
+    source: Path = SOLUTIONS_DIR,
+    db_url: str | None = None,
+    workers: int | None = None,
+    timeout: int = 120,
+) -> dict[str, GradeResult]:
+    """Grade ``{student_id: notebook file or notebook}`` exactly as ``funlm-grade`` does.
+
+    The submissions go through the one grading path students get (sandbox, guard kernel,
+    evidence check; :func:`autograder.grade.run`), with ``source`` as the nbgrader source.
+    Raises :class:`PipelineError` when the command cannot run or a row is missing.
+    """
+    from autograder import grade
+
+    folder = workdir / "submissions"
+    folder.mkdir(parents=True, exist_ok=True)
+    for student_id, notebook in submissions.items():
+        target = folder / f"{student_id}.ipynb"
+        if isinstance(notebook, Path):
+            shutil.copyfile(notebook, target)
+        else:
+            nbformat.write(notebook, target)
+    out = workdir / "graded"
+    argv = [assignment, str(folder), "--out", str(out), "--source", str(source)]
+    argv += ["--timeout", str(timeout)]
+    if workers:
+        argv += ["--workers", str(workers)]
+    if db_url:
+        argv += ["--db", db_url]
     with _env(FUNLM_PROFILE="grade"):
-        for student_id, path in submissions.items():
-            target = workdir / "submitted" / student_id / assignment / notebook_name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            _run(f"autograde {assignment} {student_id}", api.autograde(assignment, student_id))
-            results[student_id] = read_grade(config.CourseDirectory.db_url, assignment, student_id)
+        code = grade.run(argv)
+    if code != 0:
+        raise PipelineError(f"funlm-grade {' '.join(argv)} exited with {code}")
+    with (out / "grades.csv").open(encoding="utf-8") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    timings = json.loads((out / "timings.json").read_text(encoding="utf-8"))["students"]
+    results: dict[str, GradeResult] = {}
+    for student_id in submissions:
+        if student_id not in rows:
+            raise PipelineError(f"funlm-grade gave no row for {student_id}")
+        row = rows[student_id]
+        graded = read_grade(db_url or f"sqlite:///{out / 'gradebook.db'}", assignment, student_id)
+        results[student_id] = replace(
+            graded,
+            status=row["status"],
+            reason=row["reason"],
+            feedback=out / "feedback" / f"{student_id}.html",
+            seconds=float(timings.get(student_id, 0.0)),
+            autograded=out / ".funlm" / "course" / "autograded" / student_id / assignment,
+        )
     return results
 
 

@@ -9,15 +9,24 @@
 # system; elsewhere it prints what to install and exits 0 (funlm-grade then refuses to grade
 # without a sandbox unless --unsafe-no-sandbox is given; the browser test fails and says what
 # is missing).
+#
+#   ensure_system_deps.sh            everything above (make system-deps, make test)
+#   ensure_system_deps.sh --grader   only what funlm-grade needs: bubblewrap and prlimit
+#                                    (make grade, make bench, make bench-grade)
 set -euo pipefail
+
+grader_only=false
+[ "${1:-}" = "--grader" ] && grader_only=true
 
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-# Any installed font that covers Hangul (U+AC00 "가") will do; Noto CJK is the one we install.
-if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list ':charset=AC00' family 2>/dev/null)" ]; then
-    missing+=(fonts-noto-cjk fontconfig)
+if ! $grader_only; then
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # Any installed font that covers Hangul (U+AC00 "가") will do; Noto CJK is what we install.
+    if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list ':charset=AC00' family 2>/dev/null)" ]; then
+        missing+=(fonts-noto-cjk fontconfig)
+    fi
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

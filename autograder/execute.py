@@ -37,7 +37,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, List, Unicode
 
 from autograder import guard_kernel
-from autograder.sandbox import Limits, kernel_command
+from autograder.sandbox import MATPLOTLIB_SUBDIR, Limits, kernel_command
 
 # Notes per student, collected while nbgrader runs the chain (read by autograder.grade).
 NOTES: dict[str, list[str]] = {}
@@ -100,6 +100,9 @@ class SandboxedExecute(Execute):
         config=True
     )
     max_restarts = Integer(3, help="Kernel restarts per notebook.").tag(config=True)
+    matplotlib_dir = Unicode(
+        "", help="Folder with matplotlib's prebuilt font list, copied into each scratch folder."
+    ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         self.nb, self.resources = nb, resources
@@ -182,6 +185,8 @@ class SandboxedExecute(Execute):
                     shutil.copy2(item, scratch / item.name)
         private = scratch / ".funlm"
         private.mkdir(mode=0o700)
+        if self.matplotlib_dir and Path(self.matplotlib_dir).is_dir():
+            shutil.copytree(self.matplotlib_dir, private / MATPLOTLIB_SUBDIR)
         os.chmod(scratch, 0o777)
 
     def _write_plan(self, scratch: Path, key: bytes, tests: dict) -> Path:
@@ -410,7 +415,7 @@ def summarise_events(raw: str, scratch: Path) -> list[str]:
         elif kind == "tamper":
             found.add("grader integrity check failed: " + detail.split(": ", 1)[-1][:80])
         elif kind == "hooks":
-            found.add("IPython execution hooks modified")
+            found.add("IPython execution hooks modified: " + detail[:80])
     return sorted(found)
 
 

@@ -34,6 +34,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +72,8 @@ class Settings:
     sandboxed: bool
     forbidden: list[str]
     lock_path: str | None  # SQLite: serialise gradebook access
+    matplotlib_dir: str = ""  # prebuilt matplotlib font list (empty: none)
+    source: str = str(SOLUTIONS_DIR)  # nbgrader source folder (solutions + hidden tests)
 
 
 @dataclass
@@ -137,7 +140,7 @@ def _config(settings: Settings):
     from autograder.execute import SandboxedExecute, VerifyEvidence
 
     root = Path(settings.course_root)
-    config = load_config(root, SOLUTIONS_DIR, root / "release", settings.db_url)
+    config = load_config(root, Path(settings.source), root / "release", settings.db_url)
     config.Autograde.autograde_preprocessors = [
         SandboxedExecute,
         VerifyEvidence,
@@ -148,6 +151,12 @@ def _config(settings: Settings):
         AssignLatePenalties,
         CheckCellMetadata,
     ]
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from autograder.feedback import HideHiddenTests
+
+    config.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
     config.SandboxedExecute.timeout = settings.cell_timeout
     config.SandboxedExecute.notebook_timeout = settings.notebook_timeout
     config.SandboxedExecute.memory_mb = settings.memory_mb
@@ -155,6 +164,7 @@ def _config(settings: Settings):
     config.SandboxedExecute.sandboxed = settings.sandboxed
     config.SandboxedExecute.forbidden_paths = settings.forbidden
     config.SandboxedExecute.release_dir = str(root / "release" / settings.assignment)
+    config.SandboxedExecute.matplotlib_dir = settings.matplotlib_dir
     return config
 
 
@@ -337,6 +347,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "the folder or zip (default: <student_id>.ipynb)",
     )
     parser.add_argument(
+        "--source",
+        type=Path,
+        default=SOLUTIONS_DIR,
+        help="nbgrader source folder with the solutions and hidden tests (default: the "
+        "repository's solutions/)",
+    )
+    parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         help="grade without bubblewrap (only where it is unavailable; every row says so)",
@@ -353,12 +370,21 @@ def _cores() -> int:
 
 def prepare(args: argparse.Namespace) -> tuple[Settings, Path]:
     """All checks that must pass before any grading; raises CommandError."""
-    from autograder.sandbox import SandboxError, bwrap_problem, check_exposure, readonly_paths
+    from autograder.sandbox import (
+        SandboxError,
+        bwrap_problem,
+        check_exposure,
+        matplotlib_cache,
+        readonly_paths,
+    )
 
-    known = assignments(SOLUTIONS_DIR)
+    source: Path = args.source.resolve()
+    if not source.is_dir():
+        raise CommandError(f"source folder not found: {source}")
+    known = assignments(source)
     if args.assignment not in known:
         raise CommandError(f"unknown assignment {args.assignment!r} (known: {', '.join(known)})")
-    notebooks = sorted((SOLUTIONS_DIR / args.assignment).glob("*.ipynb"))
+    notebooks = sorted((source / args.assignment).glob("*.ipynb"))
     if len(notebooks) != 1:
         raise CommandError(f"{args.assignment}: expected one notebook, found {len(notebooks)}")
     submissions: Path = args.submissions.absolute()
@@ -385,10 +411,11 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Path]:
     problem = bwrap_problem()
     if problem and not args.unsafe_no_sandbox:
         raise CommandError(
-            f"no sandbox: {problem}. Install bubblewrap (autograder/ensure_system_deps.sh) or "
-            "pass --unsafe-no-sandbox to grade without one"
+            f"no sandbox: {problem}. Install it with `make system-deps` (as root) or "
+            "`sudo apt-get install bubblewrap`, or pass --unsafe-no-sandbox to grade without one"
         )
-    secret = [SOLUTIONS_DIR, out, submissions.resolve()]
+    _ensure_model_cache()
+    secret = [source, out, submissions.resolve()]
     if args.db is None:
         secret.append(out / "gradebook.db")
     try:
@@ -397,6 +424,7 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Path]:
         raise CommandError(str(error)) from error
     course_root = out / ".funlm" / "course"
     course_root.mkdir(parents=True, exist_ok=True)
+    fonts = matplotlib_cache(out / ".funlm" / "matplotlib")
     settings = Settings(
         assignment=args.assignment,
         out=str(out),
@@ -410,8 +438,28 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Path]:
         sandboxed=problem is None,
         forbidden=[str(p) for p in secret],
         lock_path=str(out / ".funlm" / "gradebook.lock") if db_url.startswith("sqlite") else None,
+        matplotlib_dir=str(fonts or ""),
+        source=str(source),
     )
     return settings, submissions
+
+
+def _ensure_model_cache() -> None:
+    """Convert the small LM's offline weights once, before any kernel needs them.
+
+    Kernels see the model cache read-only, so a first conversion inside the sandbox would
+    fail. Done in a child process: the grader itself never holds the model.
+    """
+    from funlm.models.small_lm import CACHE_SUBDIR, cache_dir, gguf_path
+
+    if (cache_dir() / CACHE_SUBDIR / "config.json").is_file() or gguf_path() is None:
+        return
+    print("funlm-grade: converting the small LM's weights once (30-60 s)...", file=sys.stderr)
+    code = "import funlm; funlm.load_small_lm(device='cpu')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise CommandError(f"cannot prepare the small LM's cache: {tail[:200]}")
 
 
 def _parts(settings: Settings) -> list[tuple[str, float]]:
@@ -465,7 +513,7 @@ def run(argv: list[str] | None = None) -> int:
         api = make_api(
             load_config(
                 Path(settings.course_root),
-                SOLUTIONS_DIR,
+                Path(settings.source),
                 Path(settings.course_root) / "release",
                 settings.db_url,
             )
@@ -484,6 +532,7 @@ def run(argv: list[str] | None = None) -> int:
     if not settings.sandboxed:
         print(f"funlm-grade: WARNING: {UNSAFE_REASON}", file=sys.stderr)
     workers = min(args.workers or _cores(), max(1, len(found.submissions)))
+    settings.threads = max(1, _cores() // workers)  # the cores are shared by the kernels that run
     print(
         f"funlm-grade: {len(found.submissions)} submission(s) of {settings.assignment}, "
         f"{workers} worker(s), gradebook {_redact(settings.db_url)}",

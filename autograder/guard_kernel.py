@@ -150,6 +150,10 @@ def _make_differences():
                     for name in namespace:
                         if name not in names and _callable(class_dict.get(name)):
                             problems.append(label + "." + name + " (shadows a method)")
+        for label, namespace, name, value, empty in snap.get("state", ()):
+            current = namespace.get(name)
+            if _id(current) != _id(value) or (empty and _len(value)):
+                problems.append(label + " (tripwire state)")
         problems = _sorted(_set(problems))
         return problems[:20] if _len(problems) > 20 else problems
 
@@ -167,6 +171,12 @@ def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> Non
     """
     hmac_digest = _hashlib.hmac_digest
     start, count = _thread.start_new_thread, _thread._count
+    # A lock the test thread's state releases when that thread is gone (CPython <= 3.12); the
+    # thread count is only a fallback: another thread ending while a test runs made it look
+    # finished, and the test (still running) lost its points.
+    set_sentinel = getattr(_thread, "_set_sentinel", None)
+    # (published under `lock` only once held by the test thread; released when it ends)
+    sentinel_code = compile("s = set_sentinel()\ns.acquire()\nlock = s", "<grader>", "exec")
     string_io, queue_type, empty = _io.StringIO, _queue.SimpleQueue, _queue.Empty
     _dict, _type, _list, _map, _exec, _object = dict, type, list, map, exec, object
     _assertion = AssertionError
@@ -193,7 +203,9 @@ def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> Non
             text = ", ".join(problems)
             reply["notes"].append(("tamper", text))
             reply["exc"] = _assertion(
-                "[grader integrity] 채점 환경이 바뀌어 이 테스트를 믿을 수 없습니다: " + text
+                "[grader integrity] 채점 환경이 바뀌어 이 테스트를 믿을 수 없습니다. 노트북이 "
+                "테스트가 쓰는 함수나 모듈을 바꾸었습니다: " + text + ". 일부러 바꾼 것이 "
+                "아니라면 강사에게 알려 주세요. 강사가 확인한 뒤 다시 채점할 수 있습니다."
             )
             replies.put(reply)
             continue
@@ -206,17 +218,24 @@ def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> Non
         saved = (_sys.stdout, _sys.stderr, _sys.unraisablehook)
         _sys.stdout, _sys.stderr, _sys.unraisablehook = out, err, errors.put
         before = count()
+        started = {"__builtins__": {}, "set_sentinel": set_sentinel}
+        steps, spaces = (code, done_code), (namespace, done_ns)
+        if set_sentinel is not None:
+            steps, spaces = (sentinel_code, *steps), (started, *spaces)
         # list(map(exec, ...)) keeps every frame between the thread's start and the test code
         # in C: the done-code runs only if the test code returned, and nothing the test calls
-        # can reach the queue or the token through a frame.
-        start(_list, (_map(_exec, (code, done_code), (namespace, done_ns)),))
+        # can reach the queue, the token or the sentinel through a frame.
+        start(_list, (_map(_exec, steps, spaces),))
         passed = False
         while True:
             try:
                 passed = ok.get(timeout=0.05) is token
                 break
             except empty:
-                if count() <= before:
+                lock = started.get("lock")
+                if (lock.acquire(False) if lock is not None else False) or (
+                    set_sentinel is None and count() <= before
+                ):  # the test thread is gone
                     try:
                         passed = ok.get_nowait() is token
                     except empty:
@@ -231,7 +250,10 @@ def _grader_thread(key: bytes, codes: dict, requests, replies, done_code) -> Non
                 text = ", ".join(problems)
                 reply["notes"].append(("tamper", text))
                 reply["exc"] = _assertion(
-                    "[grader integrity] 테스트 도중 채점 환경이 바뀌었습니다: " + text
+                    "[grader integrity] 테스트 도중 채점 환경이 바뀌었습니다. 테스트가 부른 "
+                    "코드가 테스트가 쓰는 함수나 모듈을 바꾸었습니다: " + text + ". 일부러 "
+                    "바꾼 것이 아니라면 강사에게 알려 주세요. 강사가 확인한 뒤 다시 채점할 수 "
+                    "있습니다."
                 )
         if passed:
             message = (grade_id + "\0" + nonce).encode()
@@ -274,11 +296,84 @@ _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_bac
 _CODE_ATTRS = frozenset({"__code__"})
 
 
+def _code_objects(module) -> frozenset[int]:
+    """ids of every code object defined in ``module``.
+
+    Functions, methods (also behind decorators: closures and ``__wrapped__`` are followed),
+    properties, static and class methods, and the functions nested in them.
+    """
+    code_type = type(_code_objects.__code__)
+    found: set[int] = set()
+    seen: set[int] = set()
+    pending = list(vars(module).values())
+    codes = []
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, type):
+            if value.__module__ == module.__name__:
+                pending += list(vars(value).values())
+            continue
+        for name in ("__func__", "fget", "fset", "fdel", "__wrapped__"):
+            inner = getattr(value, name, None)
+            if inner is not None and not isinstance(inner, type):
+                pending.append(inner)
+        code = getattr(value, "__code__", None)
+        if type(code) is code_type and code.co_filename == module.__file__:
+            codes.append(code)
+            for cell in getattr(value, "__closure__", None) or ():
+                try:
+                    pending.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
+    while codes:
+        code = codes.pop()
+        if id(code) not in found:
+            found.add(id(code))
+            codes += [c for c in code.co_consts if type(c) is code_type]
+    return frozenset(found)
+
+
+def _trusted_ctypes_callers() -> tuple[object, object, frozenset[int]]:
+    """(ctypes globals, threadpoolctl globals, threadpoolctl code ids) or Nones.
+
+    ``threadpoolctl`` (used by the course's own thread limiter and by scikit-learn) finds and
+    calls BLAS's ``set_num_threads`` through ``ctypes``. Only ctypes calls made by *its* code
+    objects, running with *its* module globals, are allowed; every other ctypes use stays
+    blocked.
+    """
+    try:
+        import ctypes
+
+        import threadpoolctl
+    except Exception:  # pragma: no cover - threadpoolctl is a dependency of the course
+        return None, None, frozenset()
+    return vars(ctypes), vars(threadpoolctl), _code_objects(threadpoolctl)
+
+
 def _make_deny_hook(grader_ident: int, log_fd: int, forbidden: tuple[str, ...]):
     """A stateless hook: everything it uses is immutable or captured here."""
-    get_ident, write = _thread.get_ident, os.write
-    _type, _str, _int, _len, _denied = type, str, int, len, PermissionError
+    get_ident, write, getframe = _thread.get_ident, os.write, sys._getframe
+    _type, _str, _int, _len, _id, _denied = type, str, int, len, id, PermissionError
     deny_always, frame_attrs, code_attrs = _DENY_ALWAYS, _FRAME_ATTRS, _CODE_ATTRS
+    ctypes_globals, trusted_globals, trusted_codes = _trusted_ctypes_callers()
+
+    def trusted_ctypes_call() -> bool:
+        if trusted_globals is None:
+            return False
+        try:
+            frame = getframe(2)  # 0: this function, 1: deny, 2: the code that raised the event
+        except ValueError:  # no Python caller at all
+            return False
+        while frame is not None and frame.f_globals is ctypes_globals:
+            frame = frame.f_back
+        return (
+            frame is not None
+            and frame.f_globals is trusted_globals
+            and _id(frame.f_code) in trusted_codes
+        )
 
     def note(kind: str, detail: str) -> None:
         try:
@@ -287,7 +382,12 @@ def _make_deny_hook(grader_ident: int, log_fd: int, forbidden: tuple[str, ...]):
             pass
 
     def deny(event: str, args: tuple) -> None:
-        if event in deny_always or event.startswith("ctypes."):
+        if event.startswith("ctypes."):
+            if get_ident() != grader_ident and trusted_ctypes_call():
+                return
+            note("denied", event)
+            raise _denied("blocked by the grader sandbox: " + event)
+        if event in deny_always:
             note("network" if event.startswith("socket.") else "denied", event)
             raise _denied("blocked by the grader sandbox: " + event)
         n = _len(args)
@@ -323,6 +423,60 @@ def _make_deny_hook(grader_ident: int, log_fd: int, forbidden: tuple[str, ...]):
             raise _denied("blocked by the grader sandbox: frame access in the grader thread")
 
     return deny
+
+
+class NotAnsweredError(AssertionError):
+    """A test called an answer cell that still says ``raise NotImplementedError()``."""
+
+
+def _settle_libraries() -> None:
+    """Let libraries the setup cells imported finish their lazy one-time set-up now.
+
+    The integrity snapshot is taken right after this, so a library that later completes its
+    own initialisation would otherwise look like tampering and void every following test:
+
+    - ``torch``: the first ``import torch._dynamo`` (creating an optimizer, ``transformers``
+      generation, ...) rebinds ``torch.manual_seed`` to a wrapped version, once;
+    - ``matplotlib.pyplot``: the first figure registers pyplot's ``post_execute`` redraw
+      callback with IPython.
+    """
+    if "torch" in sys.modules:
+        import torch._dynamo  # noqa: F401
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.install_repl_displayhook()
+
+
+def _is_library_callback(callback, modules) -> bool:
+    """pyplot's redraw callback, registered when a figure is first drawn after arming."""
+    pyplot = modules.get("matplotlib.pyplot")
+    return pyplot is not None and callback is vars(pyplot).get("_draw_all_if_interactive")
+
+
+def _name_of(value) -> str:
+    kind = value if isinstance(value, type) else type(value)
+    name = getattr(value, "__qualname__", None) or kind.__qualname__
+    return f"{getattr(value, '__module__', None) or kind.__module__}.{name}"[:80]
+
+
+def _hook_changes(before: dict, after: dict) -> list[str]:
+    """What was added to or removed from IPython's hooks, e.g. ``+ast_transformers: x.T``."""
+    changes = []
+    for place in sorted(set(before) | set(after)):
+        old, new = before.get(place, {}), after.get(place, {})
+        changes += [f"+{place}: {new[i]}" for i in new if i not in old]
+        changes += [f"-{place}: {old[i]}" for i in old if i not in new]
+    return changes
+
+
+def _tripwire_state(answer_keys) -> list[tuple]:
+    """The delegation tripwire's state objects; between tests each is unchanged and empty."""
+    namespace = vars(answer_keys)
+    return [
+        ("funlm.answer_keys." + name, namespace, name, namespace[name], empty)
+        for name, empty in (("_ARMED", True), ("_CALLED", True), ("_KEYS", False), ("_LOCK", False))
+        if name in namespace
+    ]
 
 
 def _load_private_grading(private_builtins: dict):
@@ -366,14 +520,19 @@ def install(plan_path: str, events_path: str | None) -> None:
     all_signals = set(_signal.valid_signals()) - {_signal.SIGKILL, _signal.SIGSTOP}
     state = {"armed": False, "stdout": None, "stderr": None, "shell": None, "hooks": None}
 
-    def shell_hooks(shell) -> tuple:
-        return (
-            tuple(map(id, shell.input_transformers_cleanup)),
-            tuple(map(id, shell.input_transformers_post)),
-            tuple(map(id, shell.ast_transformers)),
-            tuple(sorted((k, tuple(map(id, v))) for k, v in shell.events.callbacks.items())),
-            tuple(map(id, shell.custom_exceptions)),
-        )
+    def shell_hooks(shell) -> dict[str, dict[int, str]]:
+        """What IPython runs around or instead of a cell: {place: {id: name}}."""
+        places = {
+            "input_transformers_cleanup": list(shell.input_transformers_cleanup),
+            "input_transformers_post": list(shell.input_transformers_post),
+            "ast_transformers": list(shell.ast_transformers),
+            "custom_exceptions": list(shell.custom_exceptions),
+        }
+        for event, callbacks in sorted(shell.events.callbacks.items()):
+            places["events." + event] = [
+                f for f in callbacks if not _is_library_callback(f, sys.modules)
+            ]
+        return {place: {id(f): _name_of(f) for f in found} for place, found in places.items()}
 
     def arm() -> None:
         from IPython import get_ipython
@@ -390,11 +549,15 @@ def install(plan_path: str, events_path: str | None) -> None:
         for name, value in trusted.items():
             if getattr(public, name, None) is value and hasattr(private, name):
                 bindings[name] = getattr(private, name)
-        watched = [public, private, builtins]
+        _settle_libraries()
+        import funlm.answer_keys as answer_keys
+
+        watched = [public, private, builtins, answer_keys]
         for name in ("numpy", "math", "torch", "torch.nn.functional", "funlm"):
             if name in sys.modules:
                 watched.append(sys.modules[name])
         snapshot = _snapshot(trusted, watched)
+        snapshot["state"] = _tripwire_state(answer_keys)
         requests.put(
             ("arm", {"trusted": bindings, "builtins": private_builtins, "snapshot": snapshot})
         )
@@ -405,8 +568,9 @@ def install(plan_path: str, events_path: str | None) -> None:
     def run_test(grade_id: str, nonce: str) -> None:
         shell = state["shell"]
         try:
-            if shell_hooks(shell) != state["hooks"]:
-                _log("hooks", "IPython transformers, events or exception handlers changed")
+            changed = _hook_changes(state["hooks"], shell_hooks(shell))
+            if changed:
+                _log("hooks", ", ".join(changed))
         except Exception:
             _log("hooks", "IPython shell state unreadable")
         sigmask(_signal.SIG_BLOCK, all_signals)
@@ -417,6 +581,12 @@ def install(plan_path: str, events_path: str | None) -> None:
             sigmask(_signal.SIG_UNBLOCK, all_signals)
         for kind, detail in reply["notes"]:
             _log(kind, f"{grade_id}: {detail}")
+        if isinstance(reply["exc"], NotImplementedError):
+            reply["exc"] = NotAnsweredError(
+                "💡 아직 답을 작성하지 않았습니다: 이 테스트가 부르는 함수에 "
+                "`raise NotImplementedError()` 가 남아 있습니다. 위의 답 셀을 완성한 뒤 다시 "
+                "실행해 보세요. (the answer is not written yet: NotImplementedError)"
+            )
         out, err = state["stdout"], state["stderr"]
         if reply["out"]:
             out.write(reply["out"])

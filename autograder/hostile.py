@@ -43,6 +43,7 @@ class Case:
     status: str = "ok"
     reason: tuple[str, ...] = ()  # substrings the reason column must contain
     what: str = ""
+    clean: bool = False  # the reason column must stay empty (innocent code: no false alarm)
 
 
 @dataclass
@@ -354,12 +355,76 @@ if stolen:
 """
 
 
+# -- innocent code that once raised false alarms (must grade 100 with an empty reason) ------
+
+DYNAMO = """\
+import torch
+# creating an optimizer imports torch._dynamo, which wraps torch.manual_seed once
+optimizer = torch.optim.AdamW(torch.nn.Linear(2, 2).parameters(), lr=1e-3)
+"""
+
+PYPLOT = """\
+import matplotlib.pyplot as plt
+# the first figure registers pyplot's post_execute hook with IPython
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([1, 2, 3], [3, 1, 2])
+plt.show()
+"""
+
+THREAD_LIMITER = """\
+import numpy as np
+from funlm.double_descent import one_thread
+# the course's own limiter sets BLAS threads through threadpoolctl (ctypes)
+with one_thread():
+    print(round(float(np.linalg.svd(np.eye(40) * 2.0, compute_uv=False)[0]), 1))
+"""
+
+LIBRARY_SUBPROCESS = """\
+import matplotlib.font_manager as font_manager
+# a fresh matplotlib lists the system fonts with `fc-list` (a new process) unless cached
+print(len(font_manager.fontManager.ttflist) > 0)
+"""
+
+BACKGROUND_THREAD = """\
+import threading
+import time
+# a helper thread that ends while a later test is still running
+threading.Thread(target=time.sleep, args=(6,), daemon=True).start()
+"""
+
+TRIPWIRE_TAMPER = """\
+import funlm.answer_keys as answer_keys
+answer_keys._ARMED = {}  # disarm the delegation tripwire
+"""
+
+
+def _correct_with(extra: str) -> Callable[[Context], bytes]:
+    answers = {gid: solution_answer(gid) for gid in ANSWERS}
+    return lambda ctx: _bytes(notebook(answers, {"load_model": extra}))
+
+
+def _visible_only(ctx: Context) -> bytes:
+    """Part 1 passes its visible tests by a lookup table and fails the hidden ones."""
+    answers = {gid: solution_answer(gid) for gid in ANSWERS}
+    answers["count_tokens"] = (
+        "def count_tokens(text: str, tokenizer) -> int:\n"
+        '    return {"Hello, world!": 4, "": 0}.get(text, 1)\n'
+    )
+    return _bytes(notebook(answers))
+
+
 def cases() -> list[Case]:
     """The hostile suite (the order is the grading order of the batch)."""
     part1 = 20.0
     return [
-        Case("correct", _correct, 100, what="every part answered correctly"),
-        Case("untouched", lambda ctx: _bytes(notebook()), 0, what="the exercise as released"),
+        Case("correct", _correct, 100, clean=True, what="every part answered correctly"),
+        Case(
+            "untouched",
+            lambda ctx: _bytes(notebook()),
+            0,
+            clean=True,
+            what="the exercise as released",
+        ),
         Case("partial", _partial, 50, what="parts 1 and 3 right, part 4 wrong"),
         Case(
             "infinite_loop",
@@ -483,6 +548,55 @@ def cases() -> list[Case]:
             what="an editor dropped nbgrader metadata",
         ),
         Case(
+            "tamper_tripwire",
+            _correct_with(TRIPWIRE_TAMPER),
+            0,
+            reason=("funlm.answer_keys._ARMED",),
+            what="rebinds the delegation tripwire's state",
+        ),
+        Case(
+            "visible_only",
+            _visible_only,
+            100 - part1,
+            clean=True,
+            what="part 1 fits the visible tests only; its hidden tests fail",
+        ),
+        Case(
+            "innocent_dynamo",
+            _correct_with(DYNAMO),
+            100,
+            clean=True,
+            what="creates a torch optimizer (torch._dynamo rewraps torch.manual_seed)",
+        ),
+        Case(
+            "innocent_pyplot",
+            _correct_with(PYPLOT),
+            100,
+            clean=True,
+            what="draws a matplotlib figure (pyplot hooks into IPython)",
+        ),
+        Case(
+            "innocent_thread_limiter",
+            _correct_with(THREAD_LIMITER),
+            100,
+            clean=True,
+            what="uses funlm's one_thread() (threadpoolctl calls BLAS through ctypes)",
+        ),
+        Case(
+            "innocent_library_subprocess",
+            _correct_with(LIBRARY_SUBPROCESS),
+            100,
+            clean=True,
+            what="imports matplotlib's font manager (runs fc-list without a font cache)",
+        ),
+        Case(
+            "innocent_background_thread",
+            _correct_with(BACKGROUND_THREAD),
+            100,
+            clean=True,
+            what="a background thread ends while a test runs (the test still counts)",
+        ),
+        Case(
             "invalid_json",
             lambda ctx: b'{"cells": [',
             0,
@@ -523,6 +637,8 @@ def judge(case: Case, row: dict[str, str]) -> list[str]:
     for text in case.reason:
         if text not in row["reason"]:
             problems.append(f"reason lacks {text!r}: {row['reason']!r}")
+    if case.clean and row["reason"]:
+        problems.append(f"false alarm: reason {row['reason']!r} should be empty")
     return problems
 
 

@@ -50,6 +50,10 @@ def test_delegation_raises_and_fails_the_test():
         with forbid_delegation(reference_double):
             with pytest.raises(DelegationError):
                 delegating_double(3)
+    # Uncaught, the delegation error becomes the test's Korean hint, not a bare exception.
+    with pytest.raises(GradingError, match="직접 구현해야"):
+        with forbid_delegation(reference_double):
+            delegating_double(3)
 
 
 def test_caught_delegation_still_fails():

@@ -18,6 +18,11 @@ def test_book_builds_strictly(built_book):
     assert (html / "index.html").is_file()
     assert (html / "ch00_intro" / "index.html").is_file()
 
+    from funlm.diagrams import DIAGRAMS
+
+    for name in DIAGRAMS:  # rendered at build start (book/_ext/funlm_diagrams.py), then shown
+        assert (html / "_images" / f"{name}.svg").is_file(), name
+
 
 @pytest.mark.slow
 def test_built_book_reads_offline(built_book):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
+from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,10 +22,20 @@ from funlm.rlhf.data import (
     sft_example,
 )
 from funlm.rlhf.dpo import dpo_loss
-from funlm.rlhf.pg import judge_fn, kl_penalized_reward, reinforce_loss
+from funlm.rlhf.experiment import per_instruction
+from funlm.rlhf.pg import judge_fn, kl_penalized_reward, ppo_clip_loss, reinforce_loss
+from funlm.rlhf.pipeline import (
+    PolicySamples,
+    eval_instructions,
+    judged_scores,
+    label_pairs,
+    selection_instructions,
+    split_instructions,
+)
 from funlm.rlhf.policy import sample_responses, sequence_logprob, token_logprobs
 from funlm.rlhf.reward_model import RewardModel, hidden_states, pairwise_loss
 from funlm.rlhf.world import (
+    TOPICS,
     Instruction,
     all_instructions,
     format_prompt,
@@ -231,4 +244,150 @@ def test_large_base_has_at_least_four_times_the_parameters(name):
     small = make_gpt(S.small, TOK.vocab_size, BLOCK_SIZE).num_params()
     large = make_gpt(S.large, TOK.vocab_size, BLOCK_SIZE).num_params()
     assert large >= 4 * small
-    assert S.dpo_beta in S.betas and len(S.betas) >= 3
+    assert len(S.betas) >= 3 and len(S.rlhf_betas) >= 3
+
+
+def test_selection_and_evaluation_instructions_are_disjoint_and_balanced():
+    selection, evaluation = split_instructions()
+    assert len(selection) == 12 and len(evaluation) == 36
+    assert not set(selection) & set(evaluation)
+    assert set(selection) | set(evaluation) == set(all_instructions())
+    assert sorted(i.topic for i in selection) == sorted(TOPICS)  # every topic once
+    combos = Counter((i.sentiment, i.short) for i in selection)
+    assert set(combos.values()) == {3} and len(combos) == 4
+    assert eval_instructions(2)[:2] == [evaluation[0]] * 2  # instruction-major repeats
+    assert selection_instructions(3)[-1] == selection[-1]
+
+
+def test_label_pairs_follow_the_scorer_and_drop_ties():
+    instruction = Instruction("positive", "cake", True)
+    good, flawed, wrong = (
+        "the cake was nice.",
+        "the cake was nice. i loved the cake.",
+        "the cake was bad.",
+    )
+    samples = PolicySamples([instruction] * 3, [good, wrong, good], [flawed, good, good])
+    by_judge = label_pairs(samples, judged_scores)
+    assert [(c.chosen, c.rejected) for c in by_judge] == [(good, flawed), (good, wrong)]
+
+    def contrarian(instructions, responses):  # a "reward model" that gets everything backwards
+        return [-judge(i, r) for i, r in zip(instructions, responses, strict=True)]
+
+    flipped = label_pairs(samples, contrarian)
+    assert [(c.chosen, c.rejected) for c in flipped] == [(flawed, good), (wrong, good)]
+
+
+def test_per_instruction_means_consecutive_repeats():
+    assert per_instruction([1.0, 0.0, 0.5, 0.5, 1.0, 1.0], 2).tolist() == [0.5, 0.5, 1.0]
+
+
+# ----------------------------------------------------------------------------- PPO-clip
+
+
+def test_ppo_clip_loss_closed_form():
+    # ratios e^0 = 1, e^0.5 ~ 1.65 (advantage +1: clipped at 1.2), e^-0.5 ~ 0.61 (advantage -1:
+    # clipped at 0.8); the last token is masked out.
+    logp_old = torch.zeros(2, 2)
+    logp_new = torch.tensor([[0.0, 0.5], [-0.5, 3.0]])
+    advantages = torch.tensor([1.0, -1.0])
+    mask = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
+    expected = -(1.0 * 1.0 + 1.2 * 1.0 + 0.8 * -1.0) / 3
+    assert ppo_clip_loss(logp_new, logp_old, advantages, mask, 0.2).item() == pytest.approx(
+        expected, rel=1e-6
+    )
+
+
+def test_ppo_clip_loss_gradient_stops_outside_the_trust_region():
+    logp_old = torch.zeros(1, 4)
+    # ratios 1.5 and 0.5 with a positive advantage: the first is clipped (no gradient), the
+    # second is not (min picks the unclipped, smaller term); same for a negative advantage.
+    for advantage, clipped, free in ((1.0, 0, 1), (-1.0, 1, 0)):
+        logp_new = torch.log(torch.tensor([[1.5, 0.5, 1.0, 1.0]])).requires_grad_(True)
+        ppo_clip_loss(logp_new, logp_old, torch.tensor([advantage]), torch.ones(1, 4)).backward()
+        assert logp_new.grad[0, clipped].item() == 0.0
+        assert logp_new.grad[0, free].item() != 0.0
+    huge = ppo_clip_loss(torch.full((1, 3), 0.7), torch.zeros(1, 3), torch.tensor([2.0]),
+                         torch.ones(1, 3), clip_eps=1e9)  # fmt: skip
+    assert huge.item() == pytest.approx(-2.0 * math.exp(0.7), rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- answer keys
+
+
+def test_graded_answers_are_answer_keys():
+    from funlm.answer_keys import DelegationError, forbid_delegation, is_answer_key
+
+    keys = [format_prompt, sft_example, token_logprobs, sequence_logprob, pairwise_loss,
+            kl_penalized_reward, dpo_loss, reinforce_loss, ppo_clip_loss]  # fmt: skip
+    assert all(is_answer_key(k) for k in keys)
+    with pytest.raises(DelegationError), forbid_delegation(dpo_loss):
+        dpo_loss(*torch.zeros(4, 1), 0.1)
+    # outside the tripwire the functions work as usual
+    assert dpo_loss(*torch.zeros(4, 1), 0.1).item() == pytest.approx(math.log(2))
+
+
+# ----------------------------------------------------------------------------- the record
+
+
+def _record() -> dict:
+    root = Path(__file__).resolve().parents[1]
+    return json.loads((root / "results" / "repro" / "ch02-cpu.json").read_text("utf-8"))
+
+
+def test_recorded_run_chooses_beta_on_held_out_instructions():
+    record = _record()
+    selection = record["selection"]
+    evaluation_texts = {i.text for i in split_instructions()[1]}
+    assert selection["n_instructions"] == 12 and record["evaluation"]["n_instructions"] == 36
+    assert not set(selection["instructions"]) & evaluation_texts
+    for method, grid in (("dpo", "betas"), ("dpo_rm", "betas"), ("rlhf", "rlhf_betas")):
+        scores = selection["scores"][method]
+        assert set(scores) == {str(b) for b in record[grid]}
+        chosen = selection["chosen"][method]
+        assert scores[str(chosen)] == max(scores.values())  # the best on the selection split
+        assert record[f"{method}_beta"] == chosen
+
+
+def test_recorded_run_holds_both_dpo_variants_rlhf_and_intervals():
+    record = _record()
+    for method in ("dpo", "dpo_rm", "rlhf"):
+        assert f"reward_{method}" in record and f"{method}_by_beta" in record
+    intervals = record["intervals"]
+    for key in ("rm_accuracy", "winrate_dpo_vs_large_base", "dpo_minus_rlhf",
+                "dpo_rm_minus_rlhf", "dpo_minus_dpo_rm", "dpo_minus_sft"):  # fmt: skip
+        interval = intervals[key]
+        assert interval["lo"] <= interval["mean"] <= interval["hi"]
+        assert interval["level"] == 0.95
+    assert intervals["reward_dpo"]["mean"] == pytest.approx(record["reward_dpo"], abs=1e-3)
+    diff = record["reward_dpo_rm"] - record["reward_rlhf"]
+    assert intervals["dpo_rm_minus_rlhf"]["mean"] == pytest.approx(diff, abs=1e-3)
+    curves = record["curves"]
+    assert set(curves["dpo_rm_loss"]) == {str(b) for b in record["betas"]}
+    assert set(curves["rlhf"]) == {str(b) for b in record["rlhf_betas"]}
+
+
+def test_page_reading_matches_the_record():
+    """book/ch02_instructgpt/index.md and more.md read the record's intervals in words ("above
+    zero", "contains zero", ...). If a re-run changes what the intervals say, this fails and the
+    prose must be re-read against the new record."""
+    record = _record()
+    iv = record["intervals"]
+
+    def contains(key: str, value: float) -> bool:
+        return iv[key]["lo"] <= value <= iv[key]["hi"]
+
+    assert iv["dpo_rm_minus_rlhf"]["lo"] > 0  # "차이의 구간이 0 위에 있습니다"
+    assert iv["dpo_minus_dpo_rm"]["lo"] > 0  # judge labels beat RM labels
+    assert iv["dpo_minus_sft"]["lo"] > 0 and iv["sft_minus_base"]["lo"] > 0
+    assert 0 < iv["dpo_rm_minus_sft"]["lo"] < 0.01  # "구간의 아래 끝이 0에 가깝습니다"
+    assert contains("rlhf_minus_sft", 0.0)  # "RLHF는 SFT와 뚜렷한 차이가 없었습니다"
+    assert contains("winrate_large_base_vs_base", 0.5)  # "반반을 포함"
+    assert iv["large_base_minus_base"]["hi"] < 0  # "위 끝까지 0 아래"
+    assert iv["rm_accuracy"]["hi"] < record["thresholds"]["rm_accuracy"]  # below the bar
+    assert record["rm_score"]["rlhf"] > record["rm_score"]["sft"]  # proxy up, judge flat
+    assert record["rm_score"]["large_base"] > record["rm_score"]["sft"]
+    assert record["dpo_beta"] == max(record["betas"]) == record["dpo_rm_beta"]
+    scores = record["dpo_by_beta"]
+    assert scores["0.1"]["judged"] < scores["0.3"]["judged"] < scores["1.0"]["judged"]
+    rlhf_selection = record["selection"]["scores"]["rlhf"].values()
+    assert max(rlhf_selection) - min(rlhf_selection) < 0.01  # "거의 같은 점수"

@@ -134,6 +134,30 @@ def test_warmup_setting_reaches_the_training_loop(monkeypatch) -> None:
     assert seen["warmup"] == 7
 
 
+def test_train_induction_draws_batches_from_the_given_sampler(monkeypatch) -> None:
+    import funlm.icl.induction as induction
+
+    drawn = []
+
+    def sampler(batch_size, seq_len, vocab_size, min_period, max_period, generator=None):
+        drawn.append((batch_size, seq_len, vocab_size, min_period, max_period))
+        return repeated_sequences(
+            batch_size, seq_len, vocab_size, min_period, max_period, generator=generator
+        )
+
+    def fake_train(model, get_batch, *, steps, **kwargs):
+        for step in range(steps):
+            get_batch(step)
+
+    monkeypatch.setattr(induction, "train", fake_train)
+    settings = InductionSettings(
+        vocab_size=16, seq_len=12, min_period=3, max_period=5, n_embd=16, steps=3, n_eval=4,
+        batch_size=4,
+    )  # fmt: skip
+    train_induction(1, settings, progress=False, sampler=sampler)
+    assert drawn == [(4, 12, 16, 3, 5)] * 3
+
+
 def test_book_demo_trains_at_least_the_cpu_sizes() -> None:
     """The grade profile's induction run is too short for the phase change the page shows."""
     import funlm

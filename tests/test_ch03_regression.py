@@ -103,3 +103,21 @@ def test_short_training_beats_predicting_zero() -> None:
     losses = run.history.train_loss
     assert sum(losses[-20:]) < sum(losses[:20])
     assert sum(errors[1:]) / 3 < 0.9  # predicting 0 scores about 1; seeded run: about 0.78
+
+
+def test_train_regressor_uses_the_given_loss(monkeypatch) -> None:
+    import funlm.icl.regression_model as rm
+
+    seen = {}
+
+    def fake_train(model, get_batch, *, loss_fn, **kwargs):
+        seen["loss_fn"] = loss_fn
+
+    def my_loss(model, batch):
+        return torch.zeros(())
+
+    monkeypatch.setattr(rm, "train", fake_train)
+    train_regressor(2, 3, steps=1, n_layer=1, n_embd=8, n_head=1, loss_fn=my_loss)
+    assert seen["loss_fn"] is my_loss
+    train_regressor(2, 3, steps=1, n_layer=1, n_embd=8, n_head=1)
+    assert seen["loss_fn"] is rm.regression_loss

@@ -15,6 +15,7 @@ from funlm.double_descent import (
     digits_data,
     feature_counts,
     flip_labels,
+    gradient_descent_lstsq,
     min_norm_lstsq,
     mse,
     peak_summary,
@@ -76,6 +77,93 @@ def test_min_norm_handles_rank_deficiency_and_matrix_targets(rng):
     A = np.hstack([B, B])  # rank 3 with 6 columns
     Y = rng.standard_normal((10, 4))
     np.testing.assert_allclose(min_norm_lstsq(A, Y), np.linalg.pinv(A) @ Y, atol=1e-10)
+
+
+def _with_singular_values(rng, n, p, s):
+    """A matrix ``U diag(s) V^T`` with random orthonormal ``U`` (n, r) and ``V`` (p, r)."""
+    r = len(s)
+    U = np.linalg.qr(rng.standard_normal((n, r)))[0]
+    V = np.linalg.qr(rng.standard_normal((p, r)))[0]
+    return U @ np.diag(s) @ V.T, U, V
+
+
+def test_min_norm_is_the_truncated_svd_solution_with_the_stated_cutoff(rng):
+    """The exercise's contract: singular values s <= rcond * s_max count as zero."""
+    s = np.array([3.0, 1.0, 0.5, 3e-11])
+    A, U, V = _with_singular_values(rng, 4, 7, s)
+    y = rng.standard_normal(4)
+    cut = V[:, :3] @ ((U[:, :3].T @ y) / s[:3])
+    kept = V @ ((U.T @ y) / s)
+    np.testing.assert_allclose(min_norm_lstsq(A, y, rcond=1e-10), cut, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(min_norm_lstsq(A, y, rcond=1e-13), kept, rtol=1e-3)
+    # numpy's default cutoffs keep that direction: a plain pinv differs from the contract
+    assert not np.allclose(np.linalg.pinv(A) @ y, cut, atol=1e-3)
+    np.testing.assert_array_equal(min_norm_lstsq(np.zeros((3, 5)), np.ones(3)), np.zeros(5))
+
+
+def test_gradient_descent_from_zero_reaches_the_min_norm_solution(rng):
+    A, y = rng.standard_normal((6, 15)), rng.standard_normal(6)
+    lr = 1.0 / np.linalg.norm(A, 2) ** 2
+    np.testing.assert_allclose(
+        gradient_descent_lstsq(A, y, lr=lr, steps=3000), min_norm_lstsq(A, y), atol=1e-8
+    )
+    # from elsewhere it keeps its null-space part: min-norm + (I - pinv(A) A) beta0
+    beta0 = rng.standard_normal(15)
+    before = beta0.copy()
+    limit = min_norm_lstsq(A, y) + (np.eye(15) - np.linalg.pinv(A) @ A) @ beta0
+    got = gradient_descent_lstsq(A, y, lr=lr, steps=3000, beta0=beta0)
+    np.testing.assert_allclose(got, limit, atol=1e-8)
+    np.testing.assert_array_equal(beta0, before)  # not modified in place
+    assert np.linalg.norm(got) > np.linalg.norm(min_norm_lstsq(A, y))
+    # exactly `steps` plain steps; matrix targets too
+    manual = np.zeros(15)
+    for _ in range(2):
+        manual -= lr * A.T @ (A @ manual - y)
+    np.testing.assert_allclose(gradient_descent_lstsq(A, y, lr=lr, steps=2), manual)
+    Y = rng.standard_normal((6, 3))
+    assert gradient_descent_lstsq(A, Y, lr=lr, steps=1).shape == (15, 3)
+
+
+def test_graded_answers_are_answer_keys_and_trip_the_wire(rng):
+    import funlm.double_descent as dd
+    from funlm.answer_keys import DelegationError, forbid_delegation, is_answer_key
+    from funlm.grading import GradingError
+
+    keys = [dd.min_norm_lstsq, dd.gradient_descent_lstsq, dd.relu_features, dd.flip_labels,
+            dd.ridge, dd.select_lambda]  # fmt: skip
+    assert all(is_answer_key(k) for k in keys)
+    assert not is_answer_key(dd.rf_curve)
+    A, y = rng.standard_normal((5, 9)), rng.standard_normal(5)
+    with pytest.raises(GradingError), forbid_delegation(dd.min_norm_lstsq):
+        try:
+            dd.ridge(A, y, 0.0)  # ridge(lam=0) goes through the min-norm key
+        except DelegationError:
+            pass
+    np.testing.assert_allclose(A @ dd.ridge(A, y, 0.0), y, atol=1e-10)  # disarmed again
+
+
+def test_delegation_cases_name_the_notebooks_cells():
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "ch04_cases", root / "tests" / "delegation" / "ch04_double_descent.py"
+    )
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
+    nb = json.loads(
+        (root / "solutions" / "ch04_double_descent" / "ch04_double_descent.ipynb").read_text()
+    )
+    meta = [c["metadata"].get("nbgrader", {}) for c in nb["cells"]]
+    answers = {m["grade_id"] for m in meta if m.get("solution")}
+    graded = {m["grade_id"]: m["points"] for m in meta if m.get("grade")}
+    assert set(cases.CASES) <= answers
+    assert set(cases.ZERO_PARTS) <= set(graded)
+    assert sum(graded.values()) == 100 and len(graded) >= 5
+    for source in cases.CASES.values():
+        compile(source, "<case>", "exec")
 
 
 @pytest.mark.parametrize("shape", [(40, 10), (10, 40)])
@@ -279,6 +367,7 @@ def test_width_and_epoch_summaries_detect_a_bump_and_its_absence():
     dd = _fake_sweep([1.0, 0.5, 2.0, 0.4], [1.0, 0.5, 0.8, 0.3])
     s = width_summary(dd)
     assert s["peak_width"] == 3 and s["first_min"] == 0.5 and s["peak_params_over_nk"] == 1.5
+    assert s["first_min_width"] == 2
     assert all(s["criteria"].values())
     assert epoch_summary(dd)["criteria"]["bump"] and epoch_summary(dd)["peak_step"] == 3
     u = _fake_sweep([1.0, 0.5, 0.7, 0.9], [1.0, 0.5, 0.7, 0.9])
@@ -303,6 +392,59 @@ def test_width_sweep_trains_and_logs():
     assert again.test_mse == width_sweep(data, [2], steps=20, lr=5e-3, n_logged=3).test_mse
 
 
+def test_width_sweep_keeps_per_example_errors_out_of_its_dict():
+    data = digits_data(40, label_noise=0.2, seed=0)
+    sweep = width_sweep(data, [2, 8], steps=5, lr=5e-3, n_logged=2)
+    assert len(sweep.test_sq_error_final) == 2
+    for i in range(2):
+        assert sweep.test_sq_error_final[i].shape == (len(data.X_test),)
+        assert sweep.test_sq_error_final[i].mean() == pytest.approx(sweep.test_mse[i], rel=1e-5)
+        assert sweep.test_wrong_final[i].mean() == pytest.approx(sweep.test_class_error[i])
+    d = sweep.to_dict()
+    assert "test_sq_error_final" not in d and "test_wrong_final" not in d
+    assert d["params_over_nk"] == sweep.params_over_nk
+
+
+def test_figures_draw_from_a_live_sweep_and_from_the_record():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from funlm.double_descent import plots
+
+    live = _fake_sweep([1.0, 0.5, 2.0, 0.4], [1.0, 0.5, 0.8, 0.3]).to_dict()
+    for draw in (plots.plot_width_sweep, plots.plot_epochwise):
+        a, b = draw(live, label="demo")
+        assert a.lines and b.lines
+        assert a.figure._suptitle.get_text() == "demo"
+    record = plots.measured_result("cpu")
+    assert record is not None, "results/repro/ch04-cpu.json is missing"
+    nn = record["nn_widthwise"]
+    a, _ = plots.plot_epochwise(nn, label="recorded")
+    assert len(a.lines) == len(nn["widths"])
+    _left, right = plots.plot_rf_curve_record(record["rf_curve"]["synthetic"], label="recorded")
+    assert right.get_xscale() == "log"
+    plt.close("all")
+
+
+def test_recorded_run_carries_the_curves_and_intervals_the_book_quotes():
+    from funlm.double_descent.plots import measured_result
+
+    record = measured_result("cpu")
+    nn = record["nn_widthwise"]
+    rows = len(nn["widths"])
+    assert len(nn["test_mse_by_step"]) == rows == len(nn["train_class_error"])
+    assert all(len(row) == len(nn["logged_steps"]) for row in nn["test_mse_by_step"])
+    for name, interval in record["intervals"].items():
+        assert set(interval) == {"mean", "lo", "hi", "n", "level"}, name
+        assert interval["lo"] <= interval["mean"] <= interval["hi"], name
+    assert (
+        record["intervals"]["synthetic_log10_peak_over_min_under"]["n"]
+        == (record["sizes"]["trials"])
+    )
+
+
 # --- reproduction sizes ------------------------------------------------------------------------
 
 
@@ -317,7 +459,9 @@ def test_repro_sizes_cover_every_profile():
         assert set(S) == keys
         assert S["n"] in feature_counts(S["n"], S["ratios"])
         assert max(S["ns_for_peak"]) * 10 <= max(S["ratios"]) * max(S["ns_for_peak"])
-    assert {"rf_curve", "peak_by_noise", "peak_by_ridge", "epochwise"} <= set(HEADLINE_KEYS)
+    assert {"rf_curve", "peak_by_noise", "peak_by_ridge", "epochwise", "intervals"} <= set(
+        HEADLINE_KEYS
+    )
     assert _strictly([1.0, 2.0, 3.0], increasing=True)
     assert not _strictly([1.0, 2.0, 2.0], increasing=True)
     assert _strictly([3.0, 1.0], increasing=False)

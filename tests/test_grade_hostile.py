@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import grade, hostile
@@ -68,3 +71,52 @@ def test_feedback_shows_korean_hints(batch):
         assert (batch["out"] / "feedback" / f"{hostile.student_id(case)}.html").is_file()
     partial = (batch["out"] / "feedback" / "partial.html").read_text(encoding="utf-8")
     assert "힌트" in partial and "assistant" in partial
+
+
+def _feedback_text(batch, student: str) -> str:
+    """The feedback page as a reader sees it (tags removed, entities decoded)."""
+    raw = (batch["out"] / "feedback" / f"{student}.html").read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def _hidden_lines() -> list[str]:
+    """Distinctive lines of the assignment's hidden tests (none that the notebook shows
+    elsewhere, e.g. in a reference answer the submission contains anyway)."""
+    notebook = nbformat.read(
+        hostile.SOLUTIONS_DIR / hostile.ASSIGNMENT / f"{hostile.ASSIGNMENT}.ipynb", as_version=4
+    )
+    hidden, shown, hiding = [], [], False
+    for cell in notebook.cells:
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                hiding = True
+            elif "END HIDDEN TESTS" in line:
+                hiding = False
+            else:
+                (hidden if hiding else shown).append(line.strip())
+    public = "\n".join(shown)
+    return [line for line in hidden if len(line) >= 20 and line not in public]
+
+
+@pytest.mark.slow
+def test_feedback_shows_a_failed_hidden_test_but_never_its_source(batch):
+    text = _feedback_text(batch, "visible-only")
+    # the failed hidden test: its hint and its points are shown ...
+    assert "영어 문장의 토큰 수가 다릅니다" in text
+    assert "숨은 테스트 (test_count_tokens, 20점)" in text
+    # ... its code is not, nor that of any other hidden test
+    hidden = _hidden_lines()
+    assert len(hidden) > 10
+    assert [line for line in hidden if line in text] == []
+    assert "BEGIN HIDDEN TESTS" not in text
+
+
+@pytest.mark.slow
+def test_feedback_says_what_is_unanswered_and_how_to_get_a_regrade(batch):
+    untouched = _feedback_text(batch, "untouched")
+    assert untouched.count("아직 답을 작성하지 않았습니다") == len(hostile.POINTS)
+    tampered = _feedback_text(batch, "patch-grading")
+    assert "채점 환경이 바뀌어" in tampered and "다시 채점할 수 있습니다" in tampered
+    tripwire = _feedback_text(batch, "tamper-tripwire")
+    assert "funlm.answer_keys._ARMED" in tripwire

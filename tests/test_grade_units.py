@@ -11,7 +11,16 @@ import pytest
 
 from autograder import guard_kernel, hostile
 from autograder.execute import VerifyEvidence, summarise_events
-from autograder.sandbox import Limits, SandboxError, check_exposure, kernel_command
+from autograder.feedback import HideHiddenTests, hide_hidden_tests
+from autograder.sandbox import (
+    MATPLOTLIB_SUBDIR,
+    Limits,
+    SandboxError,
+    check_exposure,
+    kernel_command,
+    matplotlib_cache,
+    sandbox_env,
+)
 from autograder.submissions import (
     InputError,
     SubmissionError,
@@ -208,7 +217,7 @@ def test_event_log_becomes_short_reasons():
         "denied\tsys.settrace\nhooks\tchanged\n"
     )
     assert summarise_events(raw, Path("/scratch")) == [
-        "IPython execution hooks modified",
+        "IPython execution hooks modified: changed",
         "blocked by the sandbox: sys.settrace",
         "network access blocked",
         "tried to read instructor files (not visible)",
@@ -245,3 +254,63 @@ def test_private_tmp_is_mounted_before_the_allow_list(tmp_path):
     venv = str(Path(sys.prefix).resolve())
     binds = [i for i, arg in enumerate(argv[:-1]) if arg == "--ro-bind" and argv[i + 1] == venv]
     assert binds and all(i > tmpfs_at for i in binds)
+
+
+def test_feedback_replaces_hidden_blocks_with_a_note():
+    source = (
+        "a = 1\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\nb = 2\n"
+        "    ### BEGIN HIDDEN TESTS\n    more_secret()\n"
+    )
+    hidden = hide_hidden_tests(source, "# note", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    assert hidden == "a = 1\n# note\nb = 2\n    # note"
+
+
+def test_feedback_preprocessor_touches_test_cells_only():
+    release = _release()
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in release.cells}
+    test, answer = by_id["test_count_tokens"], by_id["count_tokens"]
+    test.source += "\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS"
+    answer.source += "\n### BEGIN HIDDEN TESTS\nnot a test cell\n### END HIDDEN TESTS"
+    release, _ = HideHiddenTests().preprocess(release, {})
+    assert "secret()" not in test.source
+    assert "숨은 테스트 (test_count_tokens, 20점)" in test.source
+    assert "not a test cell" in answer.source
+
+
+def test_hook_changes_name_what_was_added_and_removed():
+    before = {"events.post_execute": {1: "IPython.core.displaypub.f"}, "ast_transformers": {}}
+    after = {"events.post_execute": {2: "__main__.sneaky"}, "ast_transformers": {3: "x.T"}}
+    assert guard_kernel._hook_changes(before, after) == [
+        "+ast_transformers: x.T",
+        "+events.post_execute: __main__.sneaky",
+        "-events.post_execute: IPython.core.displaypub.f",
+    ]
+    assert guard_kernel._hook_changes(before, before) == []
+
+
+def test_settling_libraries_makes_the_lazy_torch_dynamo_rewrap_happen_before_the_snapshot():
+    import torch
+
+    guard_kernel._settle_libraries()
+    seed = torch.manual_seed
+    torch.optim.AdamW(torch.nn.Linear(2, 2).parameters())  # imports torch._dynamo
+    assert torch.manual_seed is seed
+
+
+def test_only_threadpoolctl_code_is_a_trusted_ctypes_caller():
+    import threadpoolctl
+
+    _, trusted_globals, codes = guard_kernel._trusted_ctypes_callers()
+    assert trusted_globals is vars(threadpoolctl)
+    assert id(threadpoolctl.threadpool_limits.__init__.__code__) in codes
+    assert id(test_only_threadpoolctl_code_is_a_trusted_ctypes_caller.__code__) not in codes
+
+
+def test_matplotlib_font_list_is_built_once_outside_and_found_inside(tmp_path):
+    folder = matplotlib_cache(tmp_path / "fonts")
+    assert folder is not None
+    (fontlist,) = folder.glob("fontlist-*.json")
+    stamp = fontlist.stat().st_mtime_ns
+    assert matplotlib_cache(folder) == folder and fontlist.stat().st_mtime_ns == stamp
+    env = sandbox_env(tmp_path / "scratch", Limits())
+    assert env["MPLCONFIGDIR"] == str(tmp_path / "scratch" / ".funlm" / MATPLOTLIB_SUBDIR)

@@ -68,3 +68,18 @@ def test_subclasses_of_builtins_cannot_fake_equality():
         check_equal([AlwaysEqual(1)], [2], "가짜 정수 리스트")
     with pytest.raises(GradingError):
         check_type(ContainsAll("x"), str, "가짜 문자열")
+
+
+def test_a_long_failing_value_shows_where_it_differs():
+    # greedy decoding: 40 token ids that differ only near the end
+    expected = list(range(100, 140))
+    got = [*expected[:37], 7, 8, 9]
+    with pytest.raises(GradingError, match=r"first difference at \[37\]: expected 137, got 7"):
+        check_equal(torch.tensor([got]).tolist()[0], expected, "토큰이 다릅니다")
+    with pytest.raises(GradingError, match=r"first difference at \[0\]\[37\]"):
+        check_equal(torch.tensor([got]), torch.tensor([expected]), "토큰이 다릅니다")
+    text = "x" * 300
+    with pytest.raises(GradingError, match=r"from character 300: expected …'x+!', got …'x+\?'"):
+        check_equal(text + "?", text + "!", "문자열이 다릅니다")
+    with pytest.raises(GradingError, match="length of value: expected 2, got 3"):
+        check_equal([1, 2, 3], [1, 2], "길이가 다릅니다")

@@ -4,6 +4,9 @@ that it can fail (a test of the test)."""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +20,9 @@ from autograder.course import (
     assignments,
     autograde,
     generate_exercises,
+    solved_notebook,
 )
+from funlm.answer_keys import is_answer_key
 
 ASSIGNMENTS = assignments()
 REFERENCE = "ch00_orientation"  # the assignment used for the broken-copy tests
@@ -50,6 +55,44 @@ def test_exercises_contain_no_solutions_or_outputs(name):
 def test_solutions_are_committed_without_outputs(name):
     for notebook in sorted((SOLUTIONS_DIR / name).glob("*.ipynb")):
         assert unexecuted_problems(notebook) == []
+
+
+_REFERENCE_ALIAS = re.compile(r"\b(?:import|as)\s+(?:ref|reference)_\w+")
+
+
+def _answer_keys_imported(source: str) -> list[str]:
+    """``module.name`` of every funlm answer key (or class holding one) a cell imports."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("funlm"):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                obj = getattr(module, alias.name, None)
+                members = vars(obj).values() if isinstance(obj, type) else ()
+                if is_answer_key(obj) or any(is_answer_key(m) for m in members):
+                    found.append(f"{node.module}.{alias.name}")
+    return found
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_exercises_hand_out_no_reference_implementations(name):
+    notebook = nbformat.read(_notebook(EXERCISES_DIR, name), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    aliases = [m.group(0) for c in code for m in _REFERENCE_ALIAS.finditer(c.source)]
+    assert aliases == [], "reference implementations imported under ref_/reference_ names"
+    imports = next(c for c in code if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+    assert _answer_keys_imported(imports.source) == [], "the imports cell hands out answer keys"
+
+
+def test_the_reference_check_catches_a_handed_out_answer_key():
+    assert _answer_keys_imported("from funlm.sampling import next_token_distribution") == [
+        "funlm.sampling.next_token_distribution"
+    ]
+    assert _answer_keys_imported("from funlm.models.gpt import GPT, GPTConfig") == [
+        "funlm.models.gpt.GPT"
+    ]
+    assert _answer_keys_imported("import numpy as np\nfrom funlm.grading import check") == []
+    assert _REFERENCE_ALIAS.search("from funlm.prompt_eng import templates as ref_templates")
 
 
 def _broken_exercise(tmp_path: Path, how: str) -> Path:
@@ -106,13 +149,16 @@ def test_drift_check_catches_an_edited_exercise(fresh_exercises, tmp_path):
 
 
 # (c) solutions get full marks, (d) untouched exercises get zero ------------------------------
+# Graded by `funlm-grade` itself (autograder.course.autograde -> autograder.grade.run): the
+# sandbox, the guard kernel and the evidence check that grade students grade these too, so a
+# solution that loses points (or earns a note in the reason column) under the real grader
+# fails here.
 
 
 class _LazyGrades(dict):
-    """Autogrades an assignment's solution and untouched exercise on first use, then caches.
-
-    Lazy so that ``pytest -k ch01`` grades only chapter 1.
-    """
+    """Grades an assignment's solved exercise and untouched exercise on first use, in one
+    `funlm-grade` batch of two workers, then caches. Lazy so that ``pytest -k ch01`` grades
+    only chapter 1."""
 
     def __init__(self, factory) -> None:
         super().__init__()
@@ -121,35 +167,55 @@ class _LazyGrades(dict):
     def __missing__(self, name: str):
         work = self._factory.mktemp(f"grade-{name}")
         submissions = {
-            "solution": _notebook(SOLUTIONS_DIR, name),
+            "solution": solved_notebook(name),
             "untouched": _notebook(EXERCISES_DIR, name),
         }
-        self[name] = autograde(name, submissions, work)
+        self[name] = autograde(name, submissions, work, workers=2)
         return self[name]
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, small_lm):
-    """Each assignment's solution and untouched exercise, autograded once (grade profile)."""
+    """Each assignment's solution and untouched exercise, graded once (grade profile)."""
     return _LazyGrades(tmp_path_factory)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_solution_scores_full_marks(graded, name):
+def test_solution_scores_full_marks_with_a_clean_reason(graded, name):
     result = graded[name]["solution"]
     assert result.max_score == 100
     failed = {part: got for part, (got, top) in result.parts.items() if got != top}
-    assert failed == {}
+    assert failed == {}, result.reason
     assert result.score == result.max_score
+    assert (result.status, result.reason) == ("ok", "")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_untouched_exercise_scores_zero(graded, name):
+def test_untouched_exercise_scores_zero_without_crashing_the_grader(graded, name):
     result = graded[name]["untouched"]
     assert result.max_score == 100
     assert result.score == 0, result.parts
+    assert result.status == "ok"
+    # nothing but unanswered parts: no crash, no blocked call, no integrity note
+    assert result.reason == "", result.reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_untouched_feedback_says_the_answer_is_missing(graded, name):
+    html = graded[name]["untouched"].feedback.read_text(encoding="utf-8")
+    assert "아직 답을 작성하지 않았습니다" in html
+
+
+def test_solved_notebook_is_the_release_with_the_reference_answers():
+    solved = solved_notebook(REFERENCE)
+    release = nbformat.read(_notebook(EXERCISES_DIR, REFERENCE), as_version=4)
+    assert [c.metadata for c in solved.cells] == [c.metadata for c in release.cells]
+    answers = [c.source for c in solved.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and not any("NotImplementedError" in a or "### " in a for a in answers)
+    assert "return len(tokenizer.encode(text, add_special_tokens=False))" in answers[0]
 
 
 def _edit_source(tmp_path: Path, grade_id: str, edit) -> Path:
@@ -176,9 +242,8 @@ def test_full_marks_check_catches_a_wrong_solution(tmp_path, small_lm):
             "return len(tokenizer.encode(text, add_special_tokens=False))", "return len(text)"
         ),
     )
-    result = autograde(
-        REFERENCE, {"wrong": _notebook(source, REFERENCE)}, tmp_path / "work", source=source
-    )["wrong"]
+    wrong = solved_notebook(REFERENCE, source=source)
+    result = autograde(REFERENCE, {"wrong": wrong}, tmp_path / "work", source=source)["wrong"]
     assert result.score == result.max_score - 20
     assert result.parts["test_count_tokens"] == (0.0, 20.0)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib
+import re
 import subprocess
 import sys
 
@@ -9,6 +11,9 @@ import torch
 
 import funlm
 from funlm.profile import PROFILES, ProfileError
+
+# the module (the package attribute `funlm.profile` is the function of the same name)
+profile_module = importlib.import_module("funlm.profile")
 
 
 def test_default_profile_is_cpu(monkeypatch):
@@ -31,6 +36,46 @@ def test_grade_profile_always_uses_cpu(monkeypatch):
 def test_device_override(monkeypatch):
     monkeypatch.setenv("FUNLM_DEVICE", "meta")
     assert funlm.profile("cpu").device == "meta"
+
+
+def _fake_machine(monkeypatch, *, cuda: bool, mps: bool) -> None:
+    monkeypatch.setattr(profile_module, "_cuda_available", lambda: cuda)
+    monkeypatch.setattr(profile_module, "_mps_available", lambda: mps)
+    monkeypatch.delenv("FUNLM_DEVICE", raising=False)
+
+
+def test_a_mac_runs_the_cpu_profile_on_the_cpu(monkeypatch):
+    """MPS gives numbers that differ from the book's CPU records: opt-in only."""
+    _fake_machine(monkeypatch, cuda=False, mps=True)
+    assert funlm.profile("cpu").device == "cpu"
+    assert funlm.profile("grade").device == "cpu"
+    assert funlm.profile("gpu").device == "mps"
+    monkeypatch.setenv("FUNLM_DEVICE", "mps")
+    assert funlm.profile("cpu").device == "mps"
+
+
+def test_cuda_is_used_when_present(monkeypatch):
+    _fake_machine(monkeypatch, cuda=True, mps=False)
+    assert funlm.profile("cpu").device == "cuda"
+    assert funlm.profile("gpu").device == "cuda"
+    assert funlm.profile("grade").device == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("value", "cuda", "mps", "fragment"),
+    [("mps", False, False, "MPS"), ("cuda", False, True, "CUDA"), ("tpu", True, True, "tpu")],
+)
+def test_a_device_the_machine_lacks_is_one_line_with_the_fix(
+    monkeypatch, value, cuda, mps, fragment
+):
+    _fake_machine(monkeypatch, cuda=cuda, mps=mps)
+    monkeypatch.setenv("FUNLM_DEVICE", value)
+    with pytest.raises(ProfileError) as error:
+        funlm.profile("cpu")
+    message = str(error.value)
+    assert fragment in message and "unset FUNLM_DEVICE" in message
+    assert "\n" not in message
+    assert re.search(r"[\uac00-\ud7a3]", message), "the message starts in Korean"
 
 
 def test_unknown_profile_lists_valid_ones(monkeypatch):

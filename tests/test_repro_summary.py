@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from funlm.repro.summary import (
+    NO_RESULTS,
     command_for,
     default_results_dir,
     flatten,
+    format_interval,
     format_value,
     load_results,
     missing_chapters,
@@ -24,8 +26,8 @@ def _write(folder, name, data):
 def test_no_results_is_a_clean_message(tmp_path):
     results = load_results(tmp_path / "absent", "cpu")
     assert results == []
-    assert "no reproduction results" in to_markdown(results)
-    assert "no reproduction results" in to_html(results)
+    assert NO_RESULTS in to_markdown(results)
+    assert NO_RESULTS in to_html(results)
     assert missing_chapters(results, ["ch01", "ch06"]) == ["ch01", "ch06"]
     assert command_for("ch06") == (
         "python -m funlm.repro ch06 --profile cpu --out results/repro/ch06-cpu.json"
@@ -54,7 +56,7 @@ def test_reads_only_the_requested_profile_and_uses_headline_keys(tmp_path):
     results = load_results(folder, "cpu")
     assert [r.chapter for r in results] == ["ch06", "ch99"]
     table = to_markdown(results)
-    assert "| ch06 | `success_with_tools` | 0.5 |" in table
+    assert "| ch06 | `success_with_tools` | 0.5 |  |" in table
     assert "not_a_headline" not in table  # ch06 has HEADLINE_KEYS
     assert "| ch99 | `x.y` | 0.123 |" in table  # unknown chapter: every key, flattened
     assert "| ch99 | `ok` | yes |" in table
@@ -113,3 +115,34 @@ def test_example_outputs_are_not_headline_rows(tmp_path):
     table = to_markdown(load_results(tmp_path, "cpu"))
     assert "specialised_acc" in table
     assert "method" not in table and "examples" not in table
+
+
+def test_intervals_are_shown_where_records_carry_them(tmp_path):
+    from funlm.stats import paired_bootstrap_diff
+
+    gap = paired_bootstrap_diff([1, 1, 0, 1, 0, 1, 1, 0], [0, 1, 0, 0, 0, 1, 0, 0])
+    with_intervals = {
+        "success_with_tools": 0.1667,
+        "intervals": {
+            "react_minus_act": gap.as_record(),
+            "broken": {"mean": 0.1},  # no lo/hi: skipped, not a crash
+            "not_a_dict": 3,
+        },
+        "seconds": 10.0,
+    }
+    _write(tmp_path, "ch06-cpu.json", with_intervals)
+    _write(tmp_path, "ch01-cpu.json", {"scaling_alpha": 0.19, "seconds": 5.0})  # no intervals
+    results = load_results(tmp_path, "cpu")
+    ch01, ch06 = results
+    assert ch01.intervals() == []
+    (row,) = ch06.intervals()
+    assert row.name == "react_minus_act" and row.n == 8 and row.level == 0.95
+    assert row.lo <= row.mean <= row.hi and row.contains_zero == (row.lo <= 0 <= row.hi)
+    table = to_markdown(results)
+    lo, hi = format_value(row.lo), format_value(row.hi)
+    mean = format_value(row.mean)
+    assert f"| ch06 | `intervals.react_minus_act` | {mean} | [{lo}, {hi}] (95%, n=8) |" in table
+    assert "broken" not in table and "not_a_dict" not in table
+    assert "| ch01 | `scaling_alpha` | 0.19 |  |" in table  # a record without intervals
+    assert "<td>[" in to_html(results)
+    assert format_interval(row) == f"[{lo}, {hi}] (95%, n=8)"

@@ -13,8 +13,8 @@ marked with :func:`answer_key`, and a test wraps the call of the student's code 
 
 While the tripwire is armed, calling one of the named answer keys raises
 :class:`DelegationError` (so the delegated call gives no answer) and is recorded; leaving the
-``with`` block then fails the test with a Korean hint even when the student's code caught the
-error. Calls of answer keys that were not named (a building block of an earlier part, or
+``with`` block then fails the test with a Korean hint (a ``GradingError``), whether the error
+reached the test or the student's code caught it. Calls of answer keys that were not named (a building block of an earlier part, or
 ``funlm`` machinery the student is allowed to use) are not affected.
 """
 
@@ -80,6 +80,8 @@ def forbid_delegation(*keys: Callable[..., Any]) -> Iterator[None]:
             _ARMED[id(key)] = _ARMED.get(id(key), 0) + 1
     try:
         yield
+    except DelegationError:
+        pass  # reported below as the test's failure, with the Korean hint
     finally:
         with _LOCK:
             for key in keys:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
 from funlm.prompting import Example, PromptFormat, build_prompt, format_query, prompt_prefix
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +85,7 @@ def _prefix_cache(model: PreTrainedModel, prefix_ids: list[int], cache_kwarg: st
     return [(layer.keys, layer.values) for layer in cache.layers]
 
 
+@answer_key
 def score_continuations(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,

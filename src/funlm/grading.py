@@ -66,7 +66,7 @@ def check_equal(actual: Any, expected: Any, hint: str) -> None:
     plain = _to_plain(actual)
     _require_builtin_leaves(plain, hint)
     if plain != _to_plain(expected):
-        _fail(hint, f"expected {_short(expected)}, got {_short(actual)}")
+        _fail(hint, _difference(plain, _to_plain(expected)))
 
 
 def check_close(
@@ -133,6 +133,51 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_plain(v) for v in value]
     return value
+
+
+def _first_difference(actual: Any, expected: Any) -> tuple[list, Any, Any]:
+    """Index path to the first place two nested lists/strings differ, and the two values."""
+    path: list = []
+    while True:
+        if isinstance(actual, list) and isinstance(expected, list):
+            n = min(len(actual), len(expected))
+            index = next((i for i in range(n) if actual[i] != expected[i]), n)
+            if index == n:  # one is a prefix of the other: the lengths differ
+                return path, actual, expected
+            path.append(index)
+            actual, expected = actual[index], expected[index]
+        else:
+            return path, actual, expected
+
+
+def _difference(actual: Any, expected: Any, context: int = 30) -> str:
+    """Where ``actual`` first differs from ``expected``, with a little context around it.
+
+    Long strings and sequences are cut *around* the first difference, not at their start,
+    so the part that differs is always shown.
+    """
+    whole = f"expected {_short(expected)}, got {_short(actual)}"
+    path, a, e = _first_difference(actual, expected)
+    where = "".join(f"[{i}]" for i in path)
+    if isinstance(a, list) and isinstance(e, list):
+        n = min(len(a), len(e))
+        return (
+            f"length of value{where}: expected {len(e)}, got {len(a)}; "
+            f"from [{n}] on: expected {_short(e[n : n + 3])}, got {_short(a[n : n + 3])}"
+        )
+    if isinstance(a, str) and isinstance(e, str):
+        n = min(len(a), len(e))
+        i = next((k for k in range(n) if a[k] != e[k]), n)
+        start = max(0, i - context)
+        lead = "…" if start else ""
+        return (
+            f"strings differ{(' at ' + where) if where else ''} from character {i}: "
+            f"expected {lead}{e[start : i + context]!r}, got {lead}{a[start : i + context]!r}"
+            f" (lengths {len(e)} and {len(a)})"
+        )
+    if not path:
+        return whole
+    return f"first difference at {where}: expected {_short(e)}, got {_short(a)}"
 
 
 def _short(value: Any, limit: int = 120) -> str:

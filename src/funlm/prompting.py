@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from funlm.answer_keys import answer_key
+
 
 @dataclass(frozen=True)
 class Example:
@@ -66,6 +68,7 @@ def format_query(query: str, fmt: PromptFormat = PromptFormat()) -> str:
     return f"{fmt.input_prefix}{query}\n{fmt.output_prefix}"
 
 
+@answer_key
 def build_prompt(
     instruction: str,
     demos: Sequence[Example],

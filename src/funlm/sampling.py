@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from funlm.answer_keys import answer_key
+
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """``logits / temperature`` (``temperature`` must be > 0)."""
@@ -49,6 +51,7 @@ def greedy(logits: torch.Tensor) -> torch.Tensor:
     return F.one_hot(logits.argmax(dim=-1), logits.size(-1)).to(logits.dtype)
 
 
+@answer_key
 def next_token_distribution(
     logits: torch.Tensor,
     temperature: float = 1.0,

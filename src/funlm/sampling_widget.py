@@ -11,9 +11,11 @@ from typing import Any
 
 import torch
 
+from funlm.answer_keys import answer_key
 from funlm.sampling import next_token_distribution
 
 
+@answer_key
 def next_token_logits(model: Any, tokenizer: Any, prompt: str) -> torch.Tensor:
     """The logits (V,) a Hugging Face causal LM gives for the token after ``prompt``."""
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids

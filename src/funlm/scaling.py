@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -36,6 +38,7 @@ class PowerLawFit:
         return (self.n_c / np.asarray(n, dtype=float)) ** self.alpha
 
 
+@answer_key
 def fit_power_law(
     n: Sequence[float] | np.ndarray, loss: Sequence[float] | np.ndarray
 ) -> PowerLawFit:

@@ -17,6 +17,7 @@ from funlm.agents.injection import injection_followed
 from funlm.agents.loop import AgentConfig, Defence, Transcript, run_agents
 from funlm.agents.prompts import ReActPrompt, direct_prompt
 from funlm.agents.tools import DATA_DIR, KnowledgeBase, Note, ToolRegistry, default_registry
+from funlm.answer_keys import answer_key
 
 __all__ = [
     "EvalReport",
@@ -93,6 +94,7 @@ def _normal(text: str) -> str:
     return re.sub(r"[^\w.]+", " ", text.lower()).strip()
 
 
+@answer_key
 def answer_matches(prediction: str | None, answers: Sequence[str]) -> bool:
     """Is ``prediction`` one of the accepted ``answers``?
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from funlm.answer_keys import answer_key
+
 __all__ = ["INJECTION_PATTERNS", "REMOVED", "injection_followed", "sanitize_observation"]
 
 REMOVED = "[removed: text that looked like instructions]"
@@ -40,6 +42,7 @@ INJECTION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 _SPLIT = re.compile(r"(?<=[.!?。])\s+|\n+")
 
 
+@answer_key
 def sanitize_observation(text: str) -> str:
     """``text`` without the sentences/lines that look like injected instructions.
 

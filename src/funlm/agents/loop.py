@@ -22,6 +22,7 @@ from funlm.agents.generation import ActionFormat, AgentLM
 from funlm.agents.parser import FINISH_ACTION, ParsedStep, parse_react
 from funlm.agents.prompts import ReActPrompt
 from funlm.agents.tools import ToolError, ToolRegistry
+from funlm.answer_keys import answer_key
 
 __all__ = ["AgentConfig", "Defence", "Step", "Transcript", "run_agent", "run_agents"]
 
@@ -163,6 +164,7 @@ def _apply(
         transcript.stop_reason = "loop"
 
 
+@answer_key
 def run_agents(
     questions: Sequence[str],
     lm: AgentLM,
@@ -215,6 +217,7 @@ def run_agents(
     return transcripts
 
 
+@answer_key
 def run_agent(
     question: str,
     lm: AgentLM,

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from funlm.answer_keys import answer_key
+
 __all__ = ["FINISH_ACTION", "ParsedStep", "parse_react"]
 
 FINISH_ACTION = "finish"  # ``Action: finish`` + ``Action Input: <answer>`` ends the run (ReAct)
@@ -76,6 +78,7 @@ def _input_value(value: str) -> str:
     return _clean(_first_line(value))
 
 
+@answer_key
 def parse_react(text: str) -> ParsedStep:
     """Parse the model's text for one step (the text that follows ``Thought:`` in the prompt).
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from funlm.answer_keys import answer_key
+
 __all__ = [
     "KnowledgeBase",
     "Param",
@@ -100,6 +102,7 @@ def _coerce(param: Param, value: Any) -> Any:
     return value
 
 
+@answer_key
 def bind_arguments(params: Sequence[Param], raw: str | None) -> dict[str, Any]:
     """Turn the model's ``Action Input`` into validated keyword arguments.
 
@@ -166,6 +169,7 @@ def _normalise_expression(expression: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # 1,234 -> 1234
 
 
+@answer_key
 def safe_calculate(expression: str) -> int | float:
     """Evaluate an arithmetic expression safely; raise ``ValueError`` for anything else.
 

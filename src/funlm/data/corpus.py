@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -273,6 +275,7 @@ class CharTokenizer:
         return "".join(self.alphabet[int(i)] for i in ids)
 
 
+@answer_key
 def unigram_loss(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int) -> float:
     """Cross-entropy (nats/token) of ``val_ids`` under ``train_ids``' token frequencies.
 
@@ -322,6 +325,7 @@ def load_corpus(
     )
 
 
+@answer_key
 def get_batch(
     ids: np.ndarray,
     block_size: int,

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
+
 N_DIGIT_CLASSES = 10
 
 
@@ -64,6 +66,7 @@ def teacher_data(
     return Dataset(X_train, y_train, X_test, y_test)
 
 
+@answer_key
 def flip_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int = 0) -> np.ndarray:
     """A copy of ``y`` in which exactly ``round(fraction * len(y))`` labels, chosen at random,
     are replaced by a different class drawn uniformly from the other ``n_classes - 1``."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
+
 
 def random_weights(d: int, p_max: int, seed: int) -> np.ndarray:
     """First-layer weights ``W`` of shape ``(d, p_max)`` with entries ``N(0, 1/d)``.
@@ -21,6 +23,7 @@ def random_weights(d: int, p_max: int, seed: int) -> np.ndarray:
     return rng.standard_normal((p_max, d)).T / np.sqrt(d)
 
 
+@answer_key
 def relu_features(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``relu(X @ W) / sqrt(p)``: shape ``(n, p)`` for ``X`` ``(n, d)`` and ``W`` ``(d, p)``.
 

@@ -12,7 +12,7 @@ parameters ``P`` is about ``n * K`` (``n`` equations per output); we report ``P 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -35,13 +35,21 @@ class WidthSweep:
     test_class_error: list[float]
     test_mse_by_step: list[list[float]]  # (widths, steps)
     test_class_error_by_step: list[list[float]]
+    # Final per-test-example errors, one array per width (for paired intervals over the test
+    # set); left out of ``to_dict``.
+    test_sq_error_final: list[np.ndarray] = field(default_factory=list, repr=False)
+    test_wrong_final: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def params_over_nk(self) -> list[float]:
         return [p / (self.n_train * self.n_outputs) for p in self.params]
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "params_over_nk": self.params_over_nk}
+        """The curves as plain lists (what ``funlm.double_descent.plots`` draws), no per-example
+        arrays."""
+        per_example = {"test_sq_error_final", "test_wrong_final"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in per_example}
+        return {**out, "params_over_nk": self.params_over_nk}
 
 
 def log_steps(total: int, count: int) -> list[int]:
@@ -59,14 +67,20 @@ def make_mlp(d: int, width: int, k: int):
     )
 
 
-def _errors(model, X, Y, labels) -> tuple[float, float]:
+def _per_example(model, X, Y, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Squared error (summed over outputs) and 0/1 misclassification of every example."""
     import torch
 
     with torch.no_grad():
         out = model(X)
-        mse = float(((out - Y) ** 2).sum(dim=1).mean())
-        err = float((out.argmax(dim=1) != labels).float().mean())
-    return mse, err
+        sq = ((out - Y) ** 2).sum(dim=1)
+        wrong = (out.argmax(dim=1) != labels).float()
+    return sq.cpu().double().numpy(), wrong.cpu().double().numpy()
+
+
+def _errors(model, X, Y, labels) -> tuple[float, float]:
+    sq, wrong = _per_example(model, X, Y, labels)
+    return float(sq.mean()), float(wrong.mean())
 
 
 def width_sweep(
@@ -106,6 +120,9 @@ def width_sweep(
                     by_step_mse.append(mse)
                     by_step_err.append(err)
             tr_mse, tr_err = _errors(model, X_tr, Y_tr, lab_tr)
+            sq, wrong = _per_example(model, X_te, Y_te, lab_te)
+            result.test_sq_error_final.append(sq)
+            result.test_wrong_final.append(wrong)
             result.widths.append(int(width))
             result.params.append(sum(p.numel() for p in model.parameters()))
             result.train_mse.append(tr_mse)
@@ -144,6 +161,7 @@ def width_summary(sweep: WidthSweep, metric: str = "test_mse") -> dict:
     widest = float(err[-1])
     return {
         "metric": metric,
+        "first_min_width": sweep.widths[int(np.argmin(err[:i]))] if i > 0 else sweep.widths[0],
         "peak_width": sweep.widths[i],
         "peak_params_over_nk": ratio,
         "peak_error": peak,

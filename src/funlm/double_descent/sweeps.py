@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from funlm.answer_keys import answer_key
 from funlm.double_descent.data import Dataset
 from funlm.double_descent.features import random_weights
 from funlm.double_descent.regression import mse, ridge
@@ -121,6 +122,7 @@ def sample_curve(
     return Curve(np.asarray(ns), test, train, None, {"p": p})
 
 
+@answer_key
 def select_lambda(
     A_train: np.ndarray,
     y_train: np.ndarray,

@@ -16,20 +16,30 @@ Scores read from the attention weights (B, H, T, T) on such sequences:
   the positions right after the earlier occurrences of token ``t`` (``t - p + 1``,
   ``t - 2p + 1``, ...), which all hold the token that comes next;
 - previous-token score: mean attention from ``t`` to ``t - 1``.
+
+The data sampler and the two scores are the graded answers of chapter 3's exercise (part 6),
+hence :func:`funlm.answer_keys.answer_key`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch.nn import functional as F
 
+from funlm.answer_keys import answer_key
 from funlm.models.gpt import GPT, GPTConfig
 from funlm.train import train
 
+#: ``sampler(batch_size, seq_len, vocab_size, min_period, max_period, generator=g)`` ->
+#: ``(tokens, periods)``, as :func:`repeated_sequences`
+Sampler = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
+
+@answer_key
 def repeated_sequences(
     batch_size: int,
     seq_len: int,
@@ -127,6 +137,7 @@ def induction_targets(periods: torch.Tensor, seq_len: int, offset: int = 0) -> t
     return (s <= t - p + 1 + offset) & ((t + 1 + offset - s) % p == 0) & (t >= p)
 
 
+@answer_key
 def induction_scores(attn: torch.Tensor, periods: torch.Tensor, offset: int = 0) -> torch.Tensor:
     """(H,) mean attention from each repeated position ``t`` to the induction targets.
 
@@ -142,6 +153,7 @@ def induction_scores(attn: torch.Tensor, periods: torch.Tensor, offset: int = 0)
     return (per_position * mask[:, None, :]).sum(dim=(0, 2)) / mask.sum()
 
 
+@answer_key
 def previous_token_scores(attn: torch.Tensor) -> torch.Tensor:
     """(H,) mean attention from each position t >= 1 to t - 1."""
     return attn.diagonal(offset=-1, dim1=2, dim2=3).mean(dim=(0, 2))
@@ -216,8 +228,15 @@ def train_induction(
     seed: int = 0,
     device: str = "cpu",
     progress: bool | None = None,
+    sampler: Sampler | None = None,
 ) -> InductionRun:
-    """Train an attention-only model on repeated sequences; track the repeated-token loss."""
+    """Train an attention-only model on repeated sequences; track the repeated-token loss.
+
+    ``sampler`` draws the training batches (default :func:`repeated_sequences`; the exercise
+    passes its own with the same signature). The evaluation sequences always come from
+    :func:`repeated_sequences`, so runs with different samplers are scored alike.
+    """
+    draw = repeated_sequences if sampler is None else sampler
     s = settings
     torch.manual_seed(seed)
     model = attention_only_gpt(
@@ -243,7 +262,7 @@ def train_induction(
     def get_batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
         if step % s.eval_every == 0:
             run.curve.append((step, repeated_loss(model, eval_tokens, eval_periods)))
-        tokens, periods = repeated_sequences(
+        tokens, periods = draw(
             s.batch_size, s.seq_len, s.vocab_size, s.min_period, s.max_period, generator=generator
         )
         x, y = lm_batch(tokens, periods)

@@ -23,10 +23,15 @@ def plot_min_bars(
     std: dict[str, float] | None = None,
     *,
     chance: float | None = None,
+    intervals: dict[str, dict[str, float]] | None = None,
     ax: Any = None,
     title: str = "SmolLM2-135M: gold vs random labels",
 ) -> Any:
-    """Accuracy bars per condition (none, gold/random at k = 4, 8) with spread over seeds."""
+    """Accuracy bars per condition (none, gold/random at k = 4, 8).
+
+    Error bars: the interval ``intervals[name] = {"lo", "hi"}`` of each condition when given
+    (e.g. the record's ``min_acc_<name>`` bootstrap intervals), else the spread over seeds.
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(6, 3.5))[1]
@@ -35,7 +40,13 @@ def plot_min_bars(
         "gray" if n == "none" else "tab:blue" if n.startswith("gold") else "tab:orange"
         for n in names
     ]
-    errors = [std.get(n, 0.0) for n in names] if std else None
+    if intervals:
+        errors: Any = [
+            [mean[n] - intervals[n]["lo"] for n in names],
+            [intervals[n]["hi"] - mean[n] for n in names],
+        ]
+    else:
+        errors = [std.get(n, 0.0) for n in names] if std else None
     ax.bar(names, [mean[n] for n in names], yerr=errors, color=colours, capsize=4)
     if chance is not None:
         ax.axhline(chance, color="black", ls=":", label="chance")
@@ -43,6 +54,38 @@ def plot_min_bars(
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.set_title(title)
+    return ax
+
+
+PAIRED_ORDER = (
+    ("min_gap_k4", "gold - random, k=4"),
+    ("min_gap_k8", "gold - random, k=8"),
+    ("min_gold_k4_minus_none", "gold k=4 - none"),
+    ("min_random_k4_minus_none", "random k=4 - none"),
+    ("min_gold_k8_minus_none", "gold k=8 - none"),
+    ("min_random_k8_minus_none", "random k=8 - none"),
+)
+
+
+def plot_paired_differences(
+    intervals: dict[str, dict[str, float]], *, ax: Any = None, title: str = ""
+) -> Any:
+    """Paired accuracy differences with their intervals, one row each, and a line at 0."""
+    import matplotlib.pyplot as plt
+
+    rows = [(key, label) for key, label in PAIRED_ORDER if key in intervals]
+    ax = ax or plt.subplots(figsize=(6, 0.45 * len(rows) + 1.2))[1]
+    for y, (key, _) in enumerate(rows):
+        iv = intervals[key]
+        clear = iv["lo"] > 0 or iv["hi"] < 0
+        colour = "tab:red" if clear else "tab:gray"
+        ax.plot([iv["lo"], iv["hi"]], [y, y], color=colour, lw=3)
+        ax.plot([iv["mean"]], [y], "o", color="black")
+    ax.axvline(0, color="black", ls=":")
+    ax.set_yticks(range(len(rows)), [label for _, label in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("accuracy difference (paired over items)")
+    ax.set_title(title or "paired differences, intervals over test items")
     return ax
 
 

@@ -7,13 +7,19 @@ predicting 0 scores 1 and an exact answer scores 0.
 
 Every predictor here returns, for each prompt and each position ``i``, its guess for ``y_i``
 from the ``i`` earlier pairs only: shape ``(B, n)``, the same layout as the transformer's output.
+
+The sampler, the three baselines and the error are the graded answers of chapter 3's
+exercise (parts 3 and 4), hence :func:`funlm.answer_keys.answer_key`.
 """
 
 from __future__ import annotations
 
 import torch
 
+from funlm.answer_keys import answer_key
 
+
+@answer_key
 def sample_regression_prompts(
     batch_size: int, n_points: int, d: int, *, generator: torch.Generator | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -24,6 +30,7 @@ def sample_regression_prompts(
     return xs, ys, w
 
 
+@answer_key
 def least_squares_predictions(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     """Minimum-norm least squares fitted on the earlier pairs (the optimal answer here).
 
@@ -38,6 +45,7 @@ def least_squares_predictions(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tenso
     return preds
 
 
+@answer_key
 def nearest_neighbour_predictions(
     xs: torch.Tensor, ys: torch.Tensor, n_neighbours: int = 3
 ) -> torch.Tensor:
@@ -52,6 +60,7 @@ def nearest_neighbour_predictions(
     return preds
 
 
+@answer_key
 def averaging_predictions(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     """``w_hat = mean_j y_j x_j`` over the earlier pairs, then ``w_hat . x`` (Garg et al.)."""
     B, n, _ = xs.shape
@@ -62,6 +71,7 @@ def averaging_predictions(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     return preds
 
 
+@answer_key
 def normalised_error_by_k(preds: torch.Tensor, ys: torch.Tensor, d: int) -> torch.Tensor:
     """``err[k]`` = mean over prompts of ``(pred - y)^2 / d`` at the position after k pairs."""
     return ((preds - ys) ** 2).mean(dim=0) / d

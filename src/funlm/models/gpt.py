@@ -23,6 +23,8 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
+from funlm.answer_keys import answer_key
+
 
 class CausalSelfAttention(nn.Module):
     """Multi-head self-attention where position t may only look at positions <= t."""
@@ -38,6 +40,7 @@ class CausalSelfAttention(nn.Module):
         self.record_attention = False
         self.last_attention: torch.Tensor | None = None  # (B, H, T, T) when recorded
 
+    @answer_key
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)  # each (B, T, C)
@@ -83,6 +86,7 @@ class Block(nn.Module):
             self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
             self.mlp = MLP(config)
 
+    @answer_key
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x))  # tokens exchange information
         if self.use_mlp:
@@ -138,6 +142,7 @@ class GPT(nn.Module):
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
+    @answer_key
     def num_params(self, non_embedding: bool = True) -> int:
         """Parameter count; by default without the embeddings (Kaplan et al.'s N)."""
         total = sum(p.numel() for p in self.parameters())
@@ -145,6 +150,7 @@ class GPT(nn.Module):
             total -= self.transformer.wte.weight.numel() + self.transformer.wpe.weight.numel()
         return total
 
+    @answer_key
     def forward(
         self,
         idx: torch.Tensor | None = None,

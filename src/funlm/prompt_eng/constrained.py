@@ -14,12 +14,15 @@ from typing import Any
 
 import torch
 
+from funlm.answer_keys import answer_key
+
 
 def label_token_ids(tokenizer: Any, labels: Sequence[str]) -> list[list[int]]:
     """Each label as the token ids the model would write at the start of its reply."""
     return [tokenizer.encode(label, add_special_tokens=False) for label in labels]
 
 
+@answer_key
 def allowed_next_tokens(
     generated: Sequence[int], label_ids: Sequence[Sequence[int]], eos_token_id: int
 ) -> list[int]:
@@ -65,6 +68,7 @@ class LabelLogitsProcessor:
         self.prompt_length = prompt_length
         self.eos_token_id = eos_token_id
 
+    @answer_key
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.Tensor:
         mask = torch.full_like(scores, float("-inf"))
         for row in range(input_ids.shape[0]):

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from funlm.answer_keys import answer_key
+
 Number = int | float
 
 # "answer:", "final answer is", "정답:", "답은", "답:" ... (a separator is required after the word)
@@ -58,6 +60,7 @@ def _first_label(text: str, candidates: Mapping[str, str]) -> str | None:
     return best[1] if best else None
 
 
+@answer_key
 def extract_label(
     text: str, labels: Sequence[str], aliases: Mapping[str, str] | None = None
 ) -> str | None:
@@ -97,6 +100,7 @@ def _numbers(text: str) -> list[Number]:
     return [NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS]
 
 
+@answer_key
 def extract_number(text: str) -> Number | None:
     """The final numeric answer in ``text``, or ``None``.
 
@@ -159,6 +163,7 @@ def _repairs(candidate: str) -> list[str]:
     return out
 
 
+@answer_key
 def extract_json(text: str) -> dict[str, Any] | None:
     """The first JSON object in ``text`` (code fences and chatter around it are ignored).
 

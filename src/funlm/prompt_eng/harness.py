@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from funlm.answer_keys import answer_key
 from funlm.prompt_eng import templates as T
 from funlm.prompt_eng.constrained import (
     DigitsLogitsProcessor,
@@ -234,6 +235,7 @@ def is_correct(prediction: Answer, gold: str) -> bool:
     return str(prediction) == gold
 
 
+@answer_key
 def score(predictions: Sequence[Answer], golds: Sequence[str]) -> tuple[float, float]:
     """``(accuracy, format_error_rate)``; a ``None`` prediction is a format error and wrong."""
     if len(predictions) != len(golds):

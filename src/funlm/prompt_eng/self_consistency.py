@@ -12,7 +12,10 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from funlm.answer_keys import answer_key
 
+
+@answer_key
 def majority_vote(answers: Sequence[Hashable | None]) -> Any:
     """The most common answer, ignoring ``None`` (failed extractions).
 

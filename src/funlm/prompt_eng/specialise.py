@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from funlm.answer_keys import answer_key
 from funlm.prompt_eng.templates import Message, render
 
 IGNORE_INDEX = -100
@@ -54,6 +55,7 @@ class LoRALinear(nn.Module):
         self.lora_A.data = self.lora_A.data.to(base.weight.device)
         self.lora_B.data = self.lora_B.data.to(base.weight.device)
 
+    @answer_key
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (..., in) -> (..., out); the low-rank path never builds the out × in matrix
         return self.base(x) + (x @ self.lora_A.T @ self.lora_B.T) * self.scaling
@@ -130,6 +132,7 @@ def count_parameters(model: nn.Module) -> tuple[int, int]:
     return trainable, total
 
 
+@answer_key
 def sft_example(tokenizer: Any, messages: Sequence[Message], answer: str) -> dict[str, list[int]]:
     """One supervised example: the rendered prompt, then ``answer`` and the end-of-turn token.
 

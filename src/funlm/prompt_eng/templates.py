@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from funlm.answer_keys import answer_key
+
 Message = dict[str, str]
 
 ANSWER_PREFIX = "Answer:"
@@ -54,6 +56,7 @@ class TaskSpec:
         return self.answer_format or format_instruction(self.shown_labels)
 
 
+@answer_key
 def format_instruction(labels: Sequence[str] | None) -> str:
     """The sentence that fixes the answer format.
 
@@ -84,6 +87,7 @@ def zero_shot_messages(instruction: str, query: str, answer_format: str) -> list
     ]
 
 
+@answer_key
 def few_shot_messages(
     instruction: str,
     demos: Sequence[tuple[str, str]],
@@ -122,6 +126,7 @@ def cot_messages(
     return few_shot_messages(instruction, pairs, query, fmt)
 
 
+@answer_key
 def render(tokenizer: Any, messages: Sequence[Message], assistant_prefix: str = "") -> str:
     """The prompt text: chat template with the assistant's turn opened (+ an optional prefix).
 

@@ -10,7 +10,13 @@
   with lambda chosen on a validation set the peak disappears;
 - ``nn_widthwise`` / ``epochwise``: a one-hidden-layer MLP trained on digits with 20% label
   noise, over widths and over training steps;
-- ``criteria``: every headline claim as a boolean computed from the numbers above.
+- ``criteria``: every headline claim as a boolean computed from the numbers above;
+- ``intervals``: paired bootstrap 95 % intervals (``funlm.stats``) of the comparisons behind the
+  criteria. The random-features comparisons pair the trials (same data and features in both
+  conditions); errors near ``p = n`` are heavy-tailed, so those compare ``log10`` errors (the
+  mean difference is the log10 of the geometric-mean ratio). The MLP comparisons pair the test
+  examples of one training run: they cover test-set sampling, not seed-to-seed variation, and
+  the widths compared were picked on the same test set (so they are optimistic).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from funlm.double_descent import (
 )
 from funlm.double_descent.mlp import epoch_summary, largest_rise, width_summary, width_sweep
 from funlm.profile import Profile
+from funlm.stats import paired_bootstrap_diff
 
 HEADLINE_KEYS = [
     "rf_curve",
@@ -42,6 +49,7 @@ HEADLINE_KEYS = [
     "nn_widthwise",
     "epochwise",
     "criteria",
+    "intervals",
 ]
 
 GRADE_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0)
@@ -85,6 +93,32 @@ def _curve_json(curve: Curve, n: int) -> dict[str, Any]:
     if curve.test_class_error is not None:
         out["test_class_error"] = [float(v) for v in np.median(curve.test_class_error, axis=0)]
     return out
+
+
+def _under_index(curve: Curve, n: int) -> int:
+    """Column of the best median error over ``p <= n/2`` (the classical U-curve's bottom)."""
+    med = np.where(curve.xs <= n / 2, curve.median, np.inf)
+    return int(np.argmin(med))
+
+
+def _column(curve: Curve, x: float) -> int:
+    return int(np.argmin(np.abs(curve.xs - x)))
+
+
+def _log10_diff(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """Paired interval of ``log10(b) - log10(a)`` over trials."""
+    return paired_bootstrap_diff(np.log10(a), np.log10(b)).as_record()
+
+
+def _rf_intervals(curve: Curve, n: int, prefix: str) -> dict[str, dict[str, Any]]:
+    """Peak at ``p = n`` vs the U-curve's bottom, and the far end (``p >= 10 n``) vs that bottom."""
+    bottom = curve.test_error[:, _under_index(curve, n)]
+    at_n = curve.test_error[:, _column(curve, n)]
+    far = curve.test_error[:, curve.xs >= 10 * n].max(axis=1)
+    return {
+        f"{prefix}_log10_peak_over_min_under": _log10_diff(bottom, at_n),
+        f"{prefix}_far_minus_min_under": paired_bootstrap_diff(bottom, far).as_record(),
+    }
 
 
 def _strictly(values: list[float], increasing: bool) -> bool:
@@ -137,12 +171,15 @@ def run(profile: Profile) -> dict[str, Any]:
     def at_threshold(curve: Curve) -> float:
         return float(curve.median[int(np.argmin(np.abs(curve.xs - n)))])
 
-    noise_peaks = [
-        synth_sum["error_at_threshold"]
+    # Per trial, the error at p = n for each noise level (same inputs, features and noise
+    # direction in every trial, so the levels are paired).
+    noise_trials = [
+        synth.test_error[:, _column(synth, n)]
         if sigma == noise
-        else at_threshold(rf_curve(teacher(sigma), [n], trials=trials))
+        else rf_curve(teacher(sigma), [n], trials=trials).test_error[:, 0]
         for sigma in S["noise_levels"]
     ]
+    noise_peaks = [float(np.median(t)) for t in noise_trials]
     ridge_curves = {
         lam: rf_curve(teacher(noise), ps, lam=lam, trials=trials) for lam in S["lambdas"]
     }
@@ -182,9 +219,18 @@ def run(profile: Profile) -> dict[str, Any]:
         "widths": sweep.widths,
         "params_over_nk": sweep.params_over_nk,
         "train_mse": sweep.train_mse,
+        "train_class_error": sweep.train_class_error,
         "test_mse": sweep.test_mse,
         "test_class_error": sweep.test_class_error,
         "early_stopped_test_mse": best_by_step,
+        "early_stopped_summary": {
+            "largest_rise_width": sweep.widths[es_peak],
+            "largest_rise_error": best_by_step[es_peak],
+            "best_before": es_before,
+        },
+        "logged_steps": sweep.steps,
+        "test_mse_by_step": sweep.test_mse_by_step,
+        "test_class_error_by_step": sweep.test_class_error_by_step,
     }
     epochs = {
         "widest": epoch_summary(sweep, -1, "test_mse_by_step"),
@@ -193,6 +239,44 @@ def run(profile: Profile) -> dict[str, Any]:
         ),
     }
 
+    # 5. Intervals of the comparisons behind the criteria.
+    intervals = {
+        **_rf_intervals(synth, n, "synthetic"),
+        **_rf_intervals(digits, dn, "digits"),
+        "sample_wise_log10_n_eq_p_over_half_p": _log10_diff(
+            by_n.test_error[:, _column(by_n, p_fixed / 2)],
+            by_n.test_error[:, _column(by_n, p_fixed)],
+        ),
+    }
+    for i, (lo, hi) in enumerate(pairwise(noise_trials)):
+        intervals[f"noise_log10_peak_step_{i + 1}"] = _log10_diff(lo, hi)
+    ridge_trials = [c.test_error[:, _column(c, n)] for c in ridge_curves.values()]
+    for i, (lo, hi) in enumerate(pairwise(ridge_trials)):
+        intervals[f"ridge_log10_peak_step_{i + 1}"] = _log10_diff(lo, hi)
+    intervals["validated_threshold_minus_min_under"] = paired_bootstrap_diff(
+        tuned.test_error[:, _under_index(tuned, n)], tuned.test_error[:, _column(tuned, n)]
+    ).as_record()
+    # The MLP: each metric's peak width against the best narrower width before it
+    # (``first_min``) and against the widest network, paired over the test examples.
+    per_example = {"mse": sweep.test_sq_error_final, "class_error": sweep.test_wrong_final}
+    for name, summary in (("mse", nn_mse), ("class_error", nn_cls)):
+        peak = sweep.widths.index(summary["peak_width"])
+        first = sweep.widths.index(summary["first_min_width"])
+        arrays = per_example[name]
+        intervals[f"nn_peak_minus_first_min_{name}"] = paired_bootstrap_diff(
+            arrays[first], arrays[peak]
+        ).as_record()
+        intervals[f"nn_widest_minus_first_min_{name}"] = paired_bootstrap_diff(
+            arrays[first], arrays[-1]
+        ).as_record()
+
+    def above_zero(names: list[str]) -> bool:
+        return all(intervals[k]["lo"] > 0 for k in names)
+
+    def below_zero(names: list[str]) -> bool:
+        return all(intervals[k]["hi"] < 0 for k in names)
+
+    n_noise, n_ridge = len(noise_trials) - 1, len(ridge_trials) - 1
     criteria = {
         "synthetic_peak_gt_10x_min_under": synth_sum["criteria"]["peak_gt_10x_min_under"],
         "synthetic_overparam_below_min_under": synth_sum["criteria"]["overparam_below_min_under"],
@@ -213,6 +297,29 @@ def run(profile: Profile) -> dict[str, Any]:
         and nn_cls["criteria"]["second_descent"],
         "nn_early_stopped_no_peak": es_peak == 0 or best_by_step[es_peak] <= 1.1 * es_before,
         "epochwise_bump_widest": epochs["widest"]["criteria"]["bump"],
+        # The same claims read from the intervals (95 %, paired).
+        "interval_synthetic_peak_gt_10x": intervals["synthetic_log10_peak_over_min_under"]["lo"]
+        > 1,
+        "interval_digits_peak_gt_10x": intervals["digits_log10_peak_over_min_under"]["lo"] > 1,
+        "interval_far_below_min_under": below_zero(
+            ["synthetic_far_minus_min_under", "digits_far_minus_min_under"]
+        ),
+        "interval_more_data_hurts": above_zero(["sample_wise_log10_n_eq_p_over_half_p"]),
+        "interval_noise_every_step_up": above_zero(
+            [f"noise_log10_peak_step_{i + 1}" for i in range(n_noise)]
+        ),
+        "interval_ridge_every_step_down": below_zero(
+            [f"ridge_log10_peak_step_{i + 1}" for i in range(n_ridge)]
+        ),
+        "interval_validated_no_higher_at_threshold": intervals[
+            "validated_threshold_minus_min_under"
+        ]["lo"]
+        <= 0,
+        "interval_nn_peak_above_first_min": above_zero(["nn_peak_minus_first_min_mse"]),
+        "interval_nn_widest_below_first_min": below_zero(["nn_widest_minus_first_min_mse"]),
+        "interval_nn_widest_below_first_min_class_error": below_zero(
+            ["nn_widest_minus_first_min_class_error"]
+        ),
     }
     return {
         "sizes": {k: list(v) if isinstance(v, tuple) else v for k, v in S.items()},
@@ -227,4 +334,5 @@ def run(profile: Profile) -> dict[str, Any]:
         "nn_widthwise": nn,
         "epochwise": epochs,
         "criteria": {k: bool(v) for k, v in criteria.items()},
+        "intervals": intervals,
     }

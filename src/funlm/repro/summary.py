@@ -6,6 +6,11 @@ renders their headline numbers as a Markdown or HTML table, so the closing chapt
 measured numbers instead of numbers typed by hand. Missing files are reported with the command
 that produces them.
 
+A record may carry a top-level ``"intervals"`` object, ``{name: Interval.as_record()}`` (see
+:mod:`funlm.stats`): the bootstrap intervals of its small-sample comparisons. The table shows
+each of them as a row with its interval, level and sample size; records without it show their
+headline numbers alone.
+
 ``python -m funlm.repro.summary [--profile cpu] [--dir results/repro]`` prints the Markdown table.
 """
 
@@ -24,9 +29,11 @@ from typing import Any
 
 __all__ = [
     "ChapterResult",
+    "IntervalRow",
     "command_for",
     "default_results_dir",
     "flatten",
+    "format_interval",
     "format_value",
     "gpu_check_markdown",
     "load_gpu_check",
@@ -39,6 +46,8 @@ __all__ = [
 RESULTS_ENV = "FUNLM_RESULTS"
 RESULTS_SUBDIR = Path("results") / "repro"
 MAX_LIST = 8  # longer lists (curves) are left out of the table
+INTERVALS_KEY = "intervals"
+NO_RESULTS = "아직 재현 결과 파일이 없습니다"
 _FILE = re.compile(r"^(ch\d\d)-(cpu|gpu|grade)\.json$")
 
 
@@ -60,9 +69,50 @@ class ChapterResult:
         """``(key, value)`` for the chapter's ``HEADLINE_KEYS`` (all numbers if unknown)."""
         keys = _headline_keys(self.chapter)
         if keys is None:
-            skip = {"chapter", "profile", "seconds"}
+            skip = {"chapter", "profile", "seconds", INTERVALS_KEY}
             keys = [k for k in self.data if k not in skip]
-        return [(k, self.data[k]) for k in keys if k in self.data]
+        return [(k, self.data[k]) for k in keys if k in self.data and k != INTERVALS_KEY]
+
+    def intervals(self) -> list[IntervalRow]:
+        """The record's bootstrap intervals (``"intervals"``), in the record's order.
+
+        Entries that are not ``{"mean", "lo", "hi", ...}`` objects are skipped.
+        """
+        found = self.data.get(INTERVALS_KEY)
+        if not isinstance(found, dict):
+            return []
+        rows = []
+        for name, item in found.items():
+            try:
+                rows.append(
+                    IntervalRow(
+                        name=str(name),
+                        mean=float(item["mean"]),
+                        lo=float(item["lo"]),
+                        hi=float(item["hi"]),
+                        n=int(item["n"]) if item.get("n") is not None else None,
+                        level=float(item.get("level", 0.95)),
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+        return rows
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One bootstrap interval of a record: ``mean`` in ``[lo, hi]`` at ``level``."""
+
+    name: str
+    mean: float
+    lo: float
+    hi: float
+    n: int | None
+    level: float
+
+    @property
+    def contains_zero(self) -> bool:
+        return self.lo <= 0 <= self.hi
 
 
 def _headline_keys(chapter: str) -> list[str] | None:
@@ -144,6 +194,12 @@ def format_value(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def format_interval(row: IntervalRow) -> str:
+    """``"[0.0521, 0.401] (95%, n=64)"``: the interval, its level and its sample size."""
+    size = f", n={row.n}" if row.n is not None else ""
+    return f"[{format_value(row.lo)}, {format_value(row.hi)}] ({row.level:.0%}{size})"
+
+
 def flatten(key: str, value: Any, depth: int = 3) -> list[tuple[str, Any]]:
     """Nested dicts as ``("a.b.c", leaf)`` pairs (down to ``depth`` levels)."""
     if isinstance(value, dict) and depth > 0 and value:
@@ -154,7 +210,11 @@ def flatten(key: str, value: Any, depth: int = 3) -> list[tuple[str, Any]]:
     return [(key, value)]
 
 
-def _rows(results: Sequence[ChapterResult]) -> list[tuple[str, str, str]]:
+HEADER = ("장", "측정값", "값", "구간 (신뢰 수준, 표본 수)")
+
+
+def _rows(results: Sequence[ChapterResult]) -> list[tuple[str, str, str, str]]:
+    """``(chapter, name, value, interval)``: headline numbers, then intervals, then seconds."""
     rows = []
     for result in results:
         for key, value in result.headline():
@@ -163,33 +223,36 @@ def _rows(results: Sequence[ChapterResult]) -> list[tuple[str, str, str]]:
                     continue  # example outputs and descriptions belong on the chapter's page
                 if isinstance(leaf, list | tuple) and len(leaf) > MAX_LIST:
                     continue  # a whole curve is not a headline number (see the chapter's page)
-                rows.append((result.chapter, name, format_value(leaf)))
+                rows.append((result.chapter, name, format_value(leaf), ""))
+        for row in result.intervals():
+            name = f"{INTERVALS_KEY}.{row.name}"
+            rows.append((result.chapter, name, format_value(row.mean), format_interval(row)))
         if result.seconds is not None:
-            rows.append((result.chapter, "seconds", format_value(result.seconds)))
+            rows.append((result.chapter, "seconds", format_value(result.seconds), ""))
     return rows
 
 
 def to_markdown(results: Sequence[ChapterResult]) -> str:
-    """A Markdown table ``| chapter | number | value |`` (a note when there is nothing)."""
+    """A Markdown table ``| chapter | number | value | interval |`` (a note when empty)."""
     if not results:
-        return "_(no reproduction results yet)_"
-    lines = ["| chapter | number | value |", "|---|---|---|"]
-    for chapter, key, value in _rows(results):
-        value = value.replace("|", "\\|")
-        lines.append(f"| {chapter} | `{key}` | {value} |")
+        return f"_({NO_RESULTS})_"
+    lines = ["| " + " | ".join(HEADER) + " |", "|---|---|---|---|"]
+    for chapter, key, value, interval in _rows(results):
+        value, interval = value.replace("|", "\\|"), interval.replace("|", "\\|")
+        lines.append(f"| {chapter} | `{key}` | {value} | {interval} |")
     return "\n".join(lines)
 
 
 def to_html(results: Sequence[ChapterResult]) -> str:
     """The same table as HTML (no JavaScript, no pandas)."""
     if not results:
-        return "<p><em>(no reproduction results yet)</em></p>"
+        return f"<p><em>({NO_RESULTS})</em></p>"
     body = "".join(
         f"<tr><td>{html.escape(c)}</td><td><code>{html.escape(k)}</code></td>"
-        f"<td>{html.escape(v)}</td></tr>"
-        for c, k, v in _rows(results)
+        f"<td>{html.escape(v)}</td><td>{html.escape(i)}</td></tr>"
+        for c, k, v, i in _rows(results)
     )
-    head = "<tr><th>chapter</th><th>number</th><th>value</th></tr>"
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in HEADER) + "</tr>"
     return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
 
 

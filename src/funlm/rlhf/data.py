@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from funlm.answer_keys import answer_key
 from funlm.rlhf.world import (
     EOS,
     Instruction,
@@ -67,6 +68,7 @@ def make_comparisons(n: int, seed: int = 0, flaw_rate: float = 0.7) -> list[Comp
     return out
 
 
+@answer_key
 def sft_example(prompt_ids: list[int], response_ids: list[int]) -> tuple[list[int], list[int]]:
     """Inputs and targets for next-token prediction with the loss on the response only.
 

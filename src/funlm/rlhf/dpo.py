@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from funlm.answer_keys import answer_key
 from funlm.models.gpt import GPT
 from funlm.rlhf.data import Comparison, comparison_batch
 from funlm.rlhf.policy import sequence_logprob
@@ -19,6 +20,7 @@ from funlm.rlhf.world import WordTokenizer
 from funlm.train import TrainResult, train
 
 
+@answer_key
 def dpo_loss(
     policy_chosen: torch.Tensor,
     policy_rejected: torch.Tensor,

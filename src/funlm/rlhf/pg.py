@@ -4,7 +4,11 @@ InstructGPT maximises ``E[r(x, y)] - beta * KL(pi || pi_ref)`` with PPO. Per sam
 the penalised reward is ``r(x, y) - beta * sum_t [log pi(y_t|...) - log pi_ref(y_t|...)]``: the
 sum of log-ratios over the sampled tokens is an unbiased estimate of that sequence's share of the
 KL. We use plain REINFORCE (Williams, 1992) with the batch mean as baseline, which is enough for
-a toy world; PPO adds clipped importance ratios so that one batch can be reused for several steps.
+a toy world; PPO adds clipped importance ratios so that one batch can be reused for several steps
+(:func:`ppo_clip_loss`, the objective the exercise builds).
+
+The losses marked with :func:`~funlm.answer_keys.answer_key` are graded answers of the chapter's
+exercise: tests forbid a submission to call them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from funlm.answer_keys import answer_key
 from funlm.models.gpt import GPT
 from funlm.rlhf.data import sequence_batch
 from funlm.rlhf.policy import sample_responses, token_logprobs
@@ -29,6 +34,7 @@ from funlm.rlhf.world import (
 from funlm.train import train
 
 
+@answer_key
 def kl_penalized_reward(
     reward: torch.Tensor,
     logp_policy: torch.Tensor,
@@ -45,12 +51,39 @@ def kl_penalized_reward(
     return reward - beta * kl
 
 
+@answer_key
 def reinforce_loss(
     logp_policy: torch.Tensor, mask: torch.Tensor, returns: torch.Tensor
 ) -> torch.Tensor:
     """REINFORCE with a mean baseline: ``-mean_b[(R_b - mean(R)) * sum_t mask * logp]``."""
     advantage = (returns - returns.mean()).detach()
     return -(advantage * (logp_policy * mask).sum(dim=-1)).mean()
+
+
+@answer_key
+def ppo_clip_loss(
+    logp_new: torch.Tensor,
+    logp_old: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip_eps: float = 0.2,
+) -> torch.Tensor:
+    """PPO's clipped surrogate objective (Schulman et al., 2017), negated to be minimised.
+
+    ``logp_new``, ``logp_old``: (B, T) log-probs of the sampled tokens under the policy being
+    trained and under the policy that sampled them (a constant); ``advantages``: (B,), one per
+    sequence and shared by its tokens (a constant); ``mask``: (B, T), 1 on response tokens.
+    With ``ratio = exp(logp_new - logp_old)`` per token, the loss is minus the mean over the
+    masked tokens of ``min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)``: once a token's ratio
+    has left ``[1 - eps, 1 + eps]`` in the direction its advantage pushes, it gets no gradient.
+    """
+    ratio = torch.exp(logp_new - logp_old.detach())
+    advantage = advantages.detach().unsqueeze(-1)  # (B, 1): the same for every token
+    unclipped = ratio * advantage
+    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * advantage
+    weight = mask.to(unclipped.dtype)
+    surrogate = torch.minimum(unclipped, clipped) * weight
+    return -surrogate.sum() / weight.sum().clamp_min(1.0)
 
 
 @dataclass

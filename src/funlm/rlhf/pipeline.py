@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +21,9 @@ from funlm.profile import Profile
 from funlm.rlhf.data import Comparison, Demonstration, sequence_batch, sft_batch
 from funlm.rlhf.policy import sample_responses, sequence_logprob
 from funlm.rlhf.world import (
+    TOPICS,
     Instruction,
     WordTokenizer,
-    all_instructions,
     format_prompt,
     generate_reviews,
     judge,
@@ -50,15 +51,15 @@ class Settings:
     n_val_pairs: int
     rm_steps: int
     rm_lr: float
-    n_policy_prompts: int  # prompts whose two SFT samples the judge compares (DPO data)
+    n_policy_prompts: int  # prompts whose two SFT samples are compared (DPO data)
     dpo_steps: int
     dpo_lr: float
-    betas: tuple[float, ...]  # DPO's beta sweep (KL to the SFT model for each)
-    dpo_beta: float  # the sweep's beta whose model is "the" DPO model of the headline
+    betas: tuple[float, ...]  # DPO's beta grid; the value used is chosen on the selection split
     rlhf_steps: int
-    rlhf_beta: float
+    rlhf_betas: tuple[float, ...]  # RLHF's KL-coefficient grid, chosen the same way
     rlhf_lr: float
-    eval_repeats: int  # samples per instruction (48 instructions) when measuring a policy
+    eval_repeats: int  # samples per evaluation instruction (36 instructions)
+    selection_repeats: int  # samples per selection instruction (12 instructions)
     batch_size: int = 32
 
 
@@ -82,11 +83,11 @@ def settings(profile: Profile) -> Settings:
         dpo_steps=P.pick(grade=30, cpu=200, gpu=800),
         dpo_lr=1e-4,
         betas=(0.1, 0.3, 1.0),
-        dpo_beta=1.0,
         rlhf_steps=P.pick(grade=5, cpu=60, gpu=400),
-        rlhf_beta=0.05,
+        rlhf_betas=(0.01, 0.05, 0.2),
         rlhf_lr=1e-4,
-        eval_repeats=P.pick(grade=2, cpu=8, gpu=20),
+        eval_repeats=P.pick(grade=2, cpu=10, gpu=20),
+        selection_repeats=P.pick(grade=2, cpu=16, gpu=40),
     )
 
 
@@ -143,9 +144,31 @@ def supervised_finetune(
     return model, result
 
 
+def split_instructions() -> tuple[list[Instruction], list[Instruction]]:
+    """The world's 48 instructions as 12 for choosing hyperparameters and 36 for evaluation.
+
+    A Latin square: topic ``k`` puts its ``k % 4``-th (sentiment, length) combination in the
+    selection split, so that split has every topic once and every combination three times.
+    Hyperparameters (DPO's beta, RLHF's KL coefficient) are chosen on the selection split and
+    every reported number is measured on the evaluation split, which played no part in choosing.
+    """
+    combos = [(s, short) for s in ("positive", "negative") for short in (True, False)]
+    selection, evaluation = [], []
+    for k, topic in enumerate(TOPICS):
+        for j, (sentiment, short) in enumerate(combos):
+            target = selection if j == k % len(combos) else evaluation
+            target.append(Instruction(sentiment, topic, short))
+    return selection, evaluation
+
+
 def eval_instructions(repeats: int) -> list[Instruction]:
-    """Every instruction of the world, ``repeats`` times (a fixed evaluation set)."""
-    return [i for i in all_instructions() for _ in range(repeats)]
+    """The 36 evaluation instructions, each ``repeats`` times (instruction-major order)."""
+    return [i for i in split_instructions()[1] for _ in range(repeats)]
+
+
+def selection_instructions(repeats: int) -> list[Instruction]:
+    """The 12 held-out selection instructions, each ``repeats`` times."""
+    return [i for i in split_instructions()[0] for _ in range(repeats)]
 
 
 def sample_policy(
@@ -190,13 +213,62 @@ def kl_to_reference(
     return float(torch.cat(total).mean())
 
 
-def win_rate(instructions: list[Instruction], a: list[str], b: list[str]) -> float:
-    """How often the judge prefers ``a`` to ``b`` (ties count one half)."""
+def judged_scores(instructions: list[Instruction], responses: list[str]) -> list[float]:
+    """The judge's reward of each response."""
+    return [judge(i, r) for i, r in zip(instructions, responses, strict=True)]
+
+
+def win_scores(instructions: list[Instruction], a: list[str], b: list[str]) -> list[float]:
+    """Per item: 1 when the judge prefers ``a`` to ``b``, 0.5 for a tie, else 0."""
     wins = []
     for i, ra, rb in zip(instructions, a, b, strict=True):
         ja, jb = judge(i, ra), judge(i, rb)
         wins.append(1.0 if ja > jb else 0.5 if ja == jb else 0.0)
-    return float(np.mean(wins))
+    return wins
+
+
+def win_rate(instructions: list[Instruction], a: list[str], b: list[str]) -> float:
+    """How often the judge prefers ``a`` to ``b`` (ties count one half)."""
+    return float(np.mean(win_scores(instructions, a, b)))
+
+
+Scorer = Callable[[list[Instruction], list[str]], Sequence[float] | torch.Tensor]
+
+
+@dataclass(frozen=True)
+class PolicySamples:
+    """Two sampled responses ``a[k]``, ``b[k]`` of one policy to each ``instructions[k]``."""
+
+    instructions: list[Instruction]
+    a: list[str]
+    b: list[str]
+
+
+def policy_samples(
+    model: GPT, tokenizer: WordTokenizer, n_prompts: int, *, seed: int = 0
+) -> PolicySamples:
+    """Two samples of ``model`` for each of ``n_prompts`` random instructions (seeded)."""
+    rng = random.Random(f"policy-pairs-{seed}")
+    instructions = [random_instruction(rng) for _ in range(n_prompts)]
+    a = sample_policy(model, tokenizer, instructions, seed=seed + 1)
+    b = sample_policy(model, tokenizer, instructions, seed=seed + 2)
+    return PolicySamples(instructions, a, b)
+
+
+def label_pairs(samples: PolicySamples, scorer: Scorer = judged_scores) -> list[Comparison]:
+    """Comparisons of the two samples per instruction, the one ``scorer`` rates higher chosen;
+    pairs the scorer rates equal (a tie teaches nothing) are dropped.
+
+    ``scorer`` is the labeller: the hidden judge (noise-free labels) or a trained reward model
+    (:func:`funlm.rlhf.pg.reward_model_fn`, the labels RLHF optimises).
+    """
+    sa = [float(v) for v in scorer(samples.instructions, samples.a)]
+    sb = [float(v) for v in scorer(samples.instructions, samples.b)]
+    pairs = []
+    for i, x, y, px, py in zip(samples.instructions, samples.a, samples.b, sa, sb, strict=True):
+        if px != py:
+            pairs.append(Comparison(i, x, y) if px > py else Comparison(i, y, x))
+    return pairs
 
 
 def policy_comparisons(
@@ -204,13 +276,4 @@ def policy_comparisons(
 ) -> list[Comparison]:
     """Comparisons of the model's own outputs, as InstructGPT's labellers ranked SFT samples:
     two samples per random instruction, the judge picks; ties are dropped."""
-    rng = random.Random(f"policy-pairs-{seed}")
-    instructions = [random_instruction(rng) for _ in range(n_prompts)]
-    a = sample_policy(model, tokenizer, instructions, seed=seed + 1)
-    b = sample_policy(model, tokenizer, instructions, seed=seed + 2)
-    pairs = []
-    for i, x, y in zip(instructions, a, b, strict=True):
-        jx, jy = judge(i, x), judge(i, y)
-        if jx != jy:
-            pairs.append(Comparison(i, x, y) if jx > jy else Comparison(i, y, x))
-    return pairs
+    return label_pairs(policy_samples(model, tokenizer, n_prompts, seed=seed))

@@ -2,6 +2,8 @@
 
 The policy is chapter 1's teaching GPT (:class:`funlm.models.gpt.GPT`). Sampling stops a
 sequence at its first EOS (end of line); log-probabilities are summed over response tokens only.
+:func:`token_logprobs` and :func:`sequence_logprob` are the answer of the exercise's second part
+(marked with :func:`~funlm.answer_keys.answer_key`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from collections import defaultdict
 import torch
 from torch.nn import functional as F
 
+from funlm.answer_keys import answer_key
 from funlm.models.gpt import GPT
 from funlm.rlhf.world import EOS, WordTokenizer
 
 
+@answer_key
 def token_logprobs(model: GPT, ids: torch.Tensor) -> torch.Tensor:
     """``log p(ids[:, t] | ids[:, :t])`` for t = 1..T-1, shape (B, T-1)."""
     logits, _ = model(ids[:, :-1])  # (B, T-1, V)
@@ -22,6 +26,7 @@ def token_logprobs(model: GPT, ids: torch.Tensor) -> torch.Tensor:
     return logp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
 
 
+@answer_key
 def sequence_logprob(model: GPT, ids: torch.Tensor, response_mask: torch.Tensor) -> torch.Tensor:
     """Sum of the log-probabilities of the response tokens of each sequence, shape (B,)."""
     return (token_logprobs(model, ids) * response_mask[:, 1:]).sum(dim=-1)

@@ -14,12 +14,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from funlm.answer_keys import answer_key
 from funlm.models.gpt import GPT
 from funlm.rlhf.data import Comparison, comparison_batch, sequence_batch
 from funlm.rlhf.world import WordTokenizer, format_prompt
 from funlm.train import TrainResult, train
 
 
+@answer_key
 def pairwise_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.Tensor:
     """Mean Bradley-Terry loss ``-log sigma(r_chosen - r_rejected)`` over the batch."""
     return -F.logsigmoid(r_chosen - r_rejected).mean()
@@ -118,11 +120,18 @@ def reward_scores(
 
 
 @torch.no_grad()
+def preference_correct(
+    rm: RewardModel, tokenizer: WordTokenizer, pairs: list[Comparison]
+) -> list[float]:
+    """Per pair: 1.0 where the reward model scores ``chosen`` above ``rejected``, else 0.0."""
+    prompts = [format_prompt(c.instruction) for c in pairs]
+    rc = reward_scores(rm, tokenizer, prompts, [c.chosen for c in pairs])
+    rr = reward_scores(rm, tokenizer, prompts, [c.rejected for c in pairs])
+    return (rc > rr).float().tolist()
+
+
 def preference_accuracy(
     rm: RewardModel, tokenizer: WordTokenizer, pairs: list[Comparison]
 ) -> float:
     """Fraction of ``pairs`` where the reward model scores ``chosen`` above ``rejected``."""
-    prompts = [format_prompt(c.instruction) for c in pairs]
-    rc = reward_scores(rm, tokenizer, prompts, [c.chosen for c in pairs])
-    rr = reward_scores(rm, tokenizer, prompts, [c.rejected for c in pairs])
-    return float((rc > rr).float().mean())
+    return float(np.mean(preference_correct(rm, tokenizer, pairs)))

@@ -27,6 +27,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from funlm.answer_keys import answer_key
+
 EOS = "\n"  # a response ends at the end of its line
 
 TOPICS = (
@@ -119,6 +121,7 @@ class Instruction:
         return f"write a {size}{self.sentiment} review of the {self.topic}."
 
 
+@answer_key
 def format_prompt(instruction: Instruction | str) -> str:
     """The chat format ``q: <instruction>\\na:``; the response follows and ends with ``\\n``."""
     text = instruction.text if isinstance(instruction, Instruction) else instruction
