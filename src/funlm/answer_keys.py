@@ -14,8 +14,9 @@ marked with :func:`answer_key`, and a test wraps the call of the student's code 
 While the tripwire is armed, calling one of the named answer keys raises
 :class:`DelegationError` (so the delegated call gives no answer) and is recorded; leaving the
 ``with`` block then fails the test with a Korean hint (a ``GradingError``), whether the error
-reached the test or the student's code caught it. Calls of answer keys that were not named (a building block of an earlier part, or
-``funlm`` machinery the student is allowed to use) are not affected.
+reached the test or the student's code caught it. Calls of answer keys that were not named (a
+building block of an earlier part, or ``funlm`` machinery the student is allowed to use) are not
+affected.
 """
 
 from __future__ import annotations
