@@ -315,12 +315,13 @@ def test_ppo_clip_loss_gradient_stops_outside_the_trust_region():
 
 
 def test_graded_answers_are_answer_keys():
-    from funlm.answer_keys import DelegationError, forbid_delegation, is_answer_key
+    from funlm.answer_keys import forbid_delegation, is_answer_key
+    from funlm.grading import GradingError
 
     keys = [format_prompt, sft_example, token_logprobs, sequence_logprob, pairwise_loss,
             kl_penalized_reward, dpo_loss, reinforce_loss, ppo_clip_loss]  # fmt: skip
     assert all(is_answer_key(k) for k in keys)
-    with pytest.raises(DelegationError), forbid_delegation(dpo_loss):
+    with pytest.raises(GradingError, match="모범 답안"), forbid_delegation(dpo_loss):
         dpo_loss(*torch.zeros(4, 1), 0.1)
     # outside the tripwire the functions work as usual
     assert dpo_loss(*torch.zeros(4, 1), 0.1).item() == pytest.approx(math.log(2))
