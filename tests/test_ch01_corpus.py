@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from funlm.data.corpus import (
+from funlm.gpt3.corpus import (
     ALPHABET,
     LINE_KINDS,
     CharTokenizer,
@@ -20,7 +20,7 @@ from funlm.data.corpus import (
     make_world,
     unigram_loss,
 )
-from funlm.pretrain import (
+from funlm.gpt3.pretrain import (
     ModelSize,
     SweepSettings,
     eval_batches,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from funlm.fewshot import (
+from funlm.gpt3.fewshot import (
     accuracy,
     classify,
     draw_demos,
@@ -17,7 +17,7 @@ from funlm.fewshot import (
     score_continuations,
     shared_demo_prompts,
 )
-from funlm.prompting import Example, PromptFormat, build_prompt
+from funlm.gpt3.prompting import Example, PromptFormat, build_prompt
 
 FMT = PromptFormat(input_prefix="Review: ", output_prefix="Sentiment:")
 
@@ -155,7 +155,7 @@ def test_kshot_accuracy_on_a_few_items(small_lm):
 
 
 def test_fewshot_intervals_average_draws_per_item_and_pair_with_zero_shot():
-    from funlm.repro.ch01 import fewshot_intervals
+    from funlm.gpt3.experiment import fewshot_intervals
 
     zero = np.array([[1, 0, 1, 0]])
     two_draws = np.array([[1, 1, 1, 0], [1, 0, 1, 1]])  # per item: 1, .5, 1, .5
@@ -176,7 +176,7 @@ def test_plot_kshot_uses_record_keys_and_interval_bars():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from funlm.fewshot import plot_kshot
+    from funlm.gpt3.fewshot import plot_kshot
 
     acc = {"0": [0.5], "4": [0.6, 0.8]}
     pos = {"0": [0.9], "4": [0.5, 0.4]}

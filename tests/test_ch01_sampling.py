@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from funlm.sampling import (
+from funlm.gpt3.sampling import (
     greedy,
     next_token_distribution,
     sample_next_token,
@@ -94,7 +94,7 @@ def test_explorer_plot_marks_the_filtered_distribution():
     import matplotlib
 
     matplotlib.use("Agg")
-    from funlm.sampling_widget import plot_next_token_distribution
+    from funlm.gpt3.widgets import plot_next_token_distribution
 
     logits = torch.tensor([3.0, 2.0, 1.0, 0.0, -1.0, -2.0])
     ax = plot_next_token_distribution(logits, _FakeTokenizer(), top_k=2, n_show=4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from funlm.scaling import fit_power_law
+from funlm.gpt3.scaling import fit_power_law
 
 
 def test_exact_power_law_is_recovered():
@@ -44,7 +44,7 @@ def test_plot_scaling_draws_the_points_and_curves_it_is_given():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from funlm.scaling import plot_scaling
+    from funlm.gpt3.scaling import plot_scaling
 
     points = [
         {"n_params": n, "val_loss": (1e5 / n) ** 0.2, "eval_loss": [[10, 3.0], [20, 2.0]]}

@@ -236,7 +236,7 @@ def test_token_logprobs_shape(tiny_gpt):
 
 @pytest.mark.parametrize("name", ["grade", "cpu", "gpu"])
 def test_large_base_has_at_least_four_times_the_parameters(name):
-    from funlm.pretrain import make_gpt
+    from funlm.gpt3.pretrain import make_gpt
     from funlm.profile import profile
     from funlm.rlhf.pipeline import BLOCK_SIZE, settings
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from funlm.answer_keys import DelegationError, forbid_delegation, is_answer_key
-from funlm.fewshot import score_continuations
+from funlm.gpt3.fewshot import score_continuations
+from funlm.gpt3.prompting import Example, build_prompt
 from funlm.icl.demos import (
     condition_accuracy,
     condition_correct,
@@ -24,7 +25,6 @@ from funlm.icl.demos import (
     score_conditions,
     summarise,
 )
-from funlm.prompting import Example, build_prompt
 from funlm.stats import paired_bootstrap_diff
 
 

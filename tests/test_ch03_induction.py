@@ -161,11 +161,11 @@ def test_train_induction_draws_batches_from_the_given_sampler(monkeypatch) -> No
 def test_book_demo_trains_at_least_the_cpu_sizes() -> None:
     """The grade profile's induction run is too short for the phase change the page shows."""
     import funlm
-    from funlm.repro.ch03 import induction_demo_settings, induction_settings
+    from funlm.icl import induction_demo_settings, settings
 
-    cpu = induction_settings(funlm.profile("cpu"))
+    cpu = settings(funlm.profile("cpu")).induction
     assert induction_demo_settings(funlm.profile("grade")) == cpu
     assert induction_demo_settings(funlm.profile("cpu")) == cpu
-    gpu = induction_settings(funlm.profile("gpu"))
+    gpu = settings(funlm.profile("gpu")).induction
     assert induction_demo_settings(funlm.profile("gpu")) == gpu
     assert cpu.steps > cpu.warmup and cpu.vocab_size >= cpu.max_period

@@ -450,11 +450,12 @@ def test_recorded_run_carries_the_curves_and_intervals_the_book_quotes():
 
 def test_repro_sizes_cover_every_profile():
     import funlm
-    from funlm.repro.ch04 import HEADLINE_KEYS, _strictly, sizes
+    from funlm.double_descent.experiment import _strictly, settings
+    from funlm.repro.ch04 import HEADLINE_KEYS
 
     keys = None
     for name in funlm.PROFILES:
-        S = sizes(funlm.profile(name))
+        S = settings(funlm.profile(name)).sizes()
         keys = keys or set(S)
         assert set(S) == keys
         assert S["n"] in feature_counts(S["n"], S["ratios"])

@@ -14,7 +14,7 @@ from funlm.prompt_eng.constrained import (
     digit_token_ids,
     label_token_ids,
 )
-from funlm.prompt_eng.harness import Settings, generate, generate_samples, run_strategy
+from funlm.prompt_eng.harness import StrategySettings, generate, generate_samples, run_strategy
 from funlm.prompt_eng.specialise import (
     IGNORE_INDEX,
     add_lora,
@@ -114,7 +114,7 @@ def test_constrained_strategy_has_no_format_errors(small_lm):
         "constrained",
         items,
         load_sentiment("demo"),
-        Settings(batch_size=4),
+        StrategySettings(batch_size=4),
     )
     assert r.format_error_rate == 0.0 and r.n == 4
     assert set(r.accuracy_by_group()) == {"en", "ko"}

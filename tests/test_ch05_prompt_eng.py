@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from funlm.data import read_jsonl
 from funlm.prompt_eng import templates as T
 from funlm.prompt_eng.constrained import DigitsLogitsProcessor, LabelLogitsProcessor
 from funlm.prompt_eng.constrained import allowed_next_tokens as allowed
@@ -18,7 +19,6 @@ from funlm.prompt_eng.specialise import IGNORE_INDEX, LoRALinear, collate_left, 
 from funlm.prompt_eng.tasks import (
     SENTIMENT_LABELS,
     arith_train_items,
-    data_path,
     load_arith,
     load_sentiment,
     shipped_arith_items,
@@ -139,9 +139,9 @@ def test_score_and_is_correct():
 
 
 def test_paired_cot_intervals_come_from_per_item_correctness():
+    from funlm.prompt_eng.experiment import Sweep, paired_intervals
     from funlm.prompt_eng.harness import StrategyResult
     from funlm.prompt_eng.tasks import Item
-    from funlm.repro.ch05 import Sweep, paired_intervals
 
     items = [Item(f"q{i}", "test", f"question {i}", str(i), steps=1) for i in range(4)]
 
@@ -232,8 +232,7 @@ def test_sentiment_file():
 
 
 def test_arith_file_is_the_generators_output():
-    lines = data_path("ch05_arith.jsonl").read_text("utf-8").splitlines()
-    assert [json.loads(x) for x in lines] == [
+    assert read_jsonl("ch05_arith.jsonl") == [
         json.loads(it.to_json()) for it in shipped_arith_items()
     ]
     test = load_arith("test")

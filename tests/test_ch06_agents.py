@@ -460,15 +460,18 @@ def test_hf_agent_lm_matches_model_generate(small_lm):
 
 
 def test_repro_reports_every_headline_key_with_a_fake_lm():
+    from funlm.agents import pick_tasks, run_experiment, settings
     from funlm.profile import profile
-    from funlm.repro import ch06
+    from funlm.repro.ch06 import HEADLINE_KEYS
 
     tasks = load_tasks()
-    picked = ch06.pick_tasks(tasks, 4)
+    picked = pick_tasks(tasks, 4)
     assert [t.category for t in picked] == ["calc", "lookup", "letters", "multi"]
-    assert ch06.pick_tasks(tasks, None) == tasks
-    result = ch06.run(profile("grade"), lm=OracleLM(tasks + load_tasks(injection=True)))
-    for key in ch06.HEADLINE_KEYS:
+    assert pick_tasks(tasks, None) == tasks
+    result = run_experiment(
+        settings(profile("grade")), lm=OracleLM(tasks + load_tasks(injection=True))
+    )
+    for key in HEADLINE_KEYS:
         assert key in result, key
     assert result["n_tasks"] == 4 and result["success_with_tools"] == 0.75  # multi needs 2 tools
     assert result["success_without_tools"] == 0.0  # the oracle never answers directly

@@ -85,8 +85,8 @@ def test_exercises_hand_out_no_reference_implementations(name):
 
 
 def test_the_reference_check_catches_a_handed_out_answer_key():
-    assert _answer_keys_imported("from funlm.sampling import next_token_distribution") == [
-        "funlm.sampling.next_token_distribution"
+    assert _answer_keys_imported("from funlm.gpt3.sampling import next_token_distribution") == [
+        "funlm.gpt3.sampling.next_token_distribution"
     ]
     assert _answer_keys_imported("from funlm.models.gpt import GPT, GPTConfig") == [
         "funlm.models.gpt.GPT"

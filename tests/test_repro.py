@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from funlm.records import RESULTS_SUBDIR
 from funlm.repro import chapters
-from funlm.repro.summary import RESULTS_SUBDIR
 
 
 def test_unknown_chapter_is_refused():

@@ -2,7 +2,7 @@
 
 CASES: dict[str, str] = {
     "next_token": '''\
-from funlm.sampling_widget import next_token_logits
+from funlm.gpt3.widgets import next_token_logits
 
 
 def next_token_probs(model, tokenizer, prompt: str) -> torch.Tensor:

@@ -79,7 +79,7 @@ def gpt_param_count(vocab_size: int, block_size: int, n_layer: int, n_embd: int,
     return total
 ''',
     "sampling": '''\
-from funlm.sampling import next_token_distribution as funlm_distribution
+from funlm.gpt3.sampling import next_token_distribution as funlm_distribution
 
 
 def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0,
@@ -88,7 +88,7 @@ def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0,
     return funlm_distribution(logits, temperature, top_k, top_p)
 ''',
     "pretrain": '''\
-from funlm.data import corpus as funlm_corpus
+from funlm.gpt3 import corpus as funlm_corpus
 
 
 def get_batch(ids: np.ndarray, block_size: int, batch_size: int,
@@ -102,7 +102,7 @@ def unigram_loss(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int) ->
     return funlm_corpus.unigram_loss(train_ids, val_ids, vocab_size)
 ''',
     "fit": '''\
-from funlm.scaling import fit_power_law as funlm_fit
+from funlm.gpt3.scaling import fit_power_law as funlm_fit
 
 
 def fit_power_law(n, loss) -> tuple[float, float, float]:
@@ -111,9 +111,9 @@ def fit_power_law(n, loss) -> tuple[float, float, float]:
     return float(fit.n_c), float(fit.alpha), float(fit.r2)
 ''',
     "prompting": '''\
-from funlm.fewshot import score_continuations
-from funlm.prompting import Example, PromptFormat
-from funlm.prompting import build_prompt as funlm_build_prompt
+from funlm.gpt3.fewshot import score_continuations
+from funlm.gpt3.prompting import Example, PromptFormat
+from funlm.gpt3.prompting import build_prompt as funlm_build_prompt
 
 
 def build_prompt(instruction: str, demos: list[tuple[str, str]], query: str,

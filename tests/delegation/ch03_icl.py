@@ -4,21 +4,21 @@
 and checks that the parts in ``ZERO_PARTS`` score 0 while the others keep full marks.
 
 Part 1's answers (prompt building and label-word scoring) are chapter 1's graded answers
-too; they live in ``funlm.prompting`` / ``funlm.fewshot``, which chapter 3 does not own. The
-part-1 test forbids them only where they are marked with ``@answer_key``, so part 1 must
+too; they live in ``funlm.gpt3.prompting`` / ``funlm.gpt3.fewshot``, which chapter 3 does not
+own. The part-1 test forbids them only where they are marked with ``@answer_key``, so part 1 must
 score 0 exactly when one of them is marked.
 """
 
 from __future__ import annotations
 
 from funlm.answer_keys import is_answer_key
-from funlm.fewshot import classify, score_continuations
-from funlm.prompting import build_prompt
+from funlm.gpt3.fewshot import classify, score_continuations
+from funlm.gpt3.prompting import build_prompt
 
 CASES: dict[str, str] = {
     "part1": """
-from funlm.fewshot import classify, score_continuations
-from funlm.prompting import Example, PromptFormat, build_prompt
+from funlm.gpt3.fewshot import classify, score_continuations
+from funlm.gpt3.prompting import Example, PromptFormat, build_prompt
 
 TOPIC = PromptFormat(input_prefix="Text: ", output_prefix="Topic:")
 
@@ -37,7 +37,7 @@ def predict_label(model, tokenizer, prompt: str, labels: list[str]) -> str:
     "part2": """
 from funlm.icl.demos import random_labels
 from funlm.icl.demos import score_conditions as funlm_score_conditions
-from funlm.prompting import Example
+from funlm.gpt3.prompting import Example
 from funlm.stats import paired_bootstrap_diff
 
 

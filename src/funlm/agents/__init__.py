@@ -8,7 +8,10 @@
 - :mod:`~funlm.agents.generation` — batched greedy generation with a shared-prefix cache and a
   constrained action format; :mod:`~funlm.agents.fakes` — scripted fake LMs for tests;
 - :mod:`~funlm.agents.evaluation` — success rates on the shipped task set;
-- :mod:`~funlm.agents.injection` — prompt injection through tool outputs and a defence.
+- :mod:`~funlm.agents.injection` — prompt injection through tool outputs and a defence;
+- :mod:`~funlm.agents.experiment` — the headline experiment: :func:`settings` and
+  :func:`run_experiment` (``python -m funlm.repro ch06``), :func:`pick_tasks`;
+- :mod:`~funlm.agents.viz` — transcripts as static HTML and as a step-through widget.
 
 Importing this package does not import torch or transformers.
 """
@@ -25,6 +28,7 @@ from funlm.agents.evaluation import (
     evaluate_injection,
     load_tasks,
 )
+from funlm.agents.experiment import Settings, pick_tasks, run_experiment, settings
 from funlm.agents.fakes import GullibleLM, ScriptedLM
 from funlm.agents.generation import ActionFormat, AgentLM, HFAgentLM
 from funlm.agents.injection import injection_followed, sanitize_observation
@@ -57,6 +61,7 @@ __all__ = [
     "ParsedStep",
     "ReActPrompt",
     "ScriptedLM",
+    "Settings",
     "Step",
     "Task",
     "Tool",
@@ -76,8 +81,11 @@ __all__ = [
     "load_knowledge_base",
     "load_tasks",
     "parse_react",
+    "pick_tasks",
     "run_agent",
     "run_agents",
+    "run_experiment",
     "safe_calculate",
     "sanitize_observation",
+    "settings",
 ]

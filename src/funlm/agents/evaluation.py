@@ -6,18 +6,17 @@ scripted fake. Every task of a set advances together, one batched model call per
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from funlm.agents.generation import AgentLM
 from funlm.agents.injection import injection_followed
 from funlm.agents.loop import AgentConfig, Defence, Transcript, run_agents
 from funlm.agents.prompts import ReActPrompt, direct_prompt
-from funlm.agents.tools import DATA_DIR, KnowledgeBase, Note, ToolRegistry, default_registry
+from funlm.agents.tools import KnowledgeBase, Note, ToolRegistry, default_registry
 from funlm.answer_keys import answer_key
+from funlm.data import read_jsonl
 
 __all__ = [
     "EvalReport",
@@ -55,14 +54,10 @@ class Task:
     payload: str | None = None
 
 
-def load_tasks(path: Path | None = None, *, injection: bool = False) -> list[Task]:
+def load_tasks(*, injection: bool = False) -> list[Task]:
     """The shipped tasks: the regular ones, or (``injection=True``) the prompt-injection ones."""
-    path = path or DATA_DIR / TASKS_FILE
     tasks = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in read_jsonl(TASKS_FILE):
         task = Task(
             row["id"],
             row["category"],

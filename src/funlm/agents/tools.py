@@ -20,10 +20,10 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from funlm.answer_keys import answer_key
+from funlm.data import read_jsonl
 
 __all__ = [
     "KnowledgeBase",
@@ -39,7 +39,6 @@ __all__ = [
     "safe_calculate",
 ]
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "files"
 KB_FILE = "ch06_agent_kb.jsonl"
 
 
@@ -299,18 +298,12 @@ class KnowledgeBase:
         return KnowledgeBase([*self.notes, *extra])
 
 
-def load_knowledge_base(path: Path | None = None) -> KnowledgeBase:
+def load_knowledge_base() -> KnowledgeBase:
     """The course notes shipped in ``funlm/data/files/ch06_agent_kb.jsonl`` (CC BY 4.0)."""
-    path = path or DATA_DIR / KB_FILE
-    notes = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            notes.append(
-                Note(
-                    row["id"], row["chapter"], row["en"], row["ko"], tuple(row.get("keywords", ()))
-                )
-            )
+    notes = [
+        Note(row["id"], row["chapter"], row["en"], row["ko"], tuple(row.get("keywords", ())))
+        for row in read_jsonl(KB_FILE)
+    ]
     return KnowledgeBase(notes)
 
 

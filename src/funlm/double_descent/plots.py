@@ -19,12 +19,9 @@ import numpy as np
 
 def measured_result(profile: str = "cpu") -> dict[str, Any] | None:
     """The committed ``results/repro/ch04-<profile>.json`` as a dict, or None if absent."""
-    from funlm.repro.summary import load_results
+    from funlm.records import read_record
 
-    for result in load_results(profile=profile):
-        if result.chapter == "ch04":
-            return result.data
-    return None
+    return read_record("ch04", profile)
 
 
 def _axes(ax: Any, ncols: int, width: float) -> Any:

@@ -1,7 +1,7 @@
 """What in the demonstrations matters (Min et al. 2022), with SmolLM2 on a shipped topic task.
 
 The model classifies each test item from a k-shot prompt by comparing the log-probabilities of
-the label words after the prompt (:func:`funlm.fewshot.score_continuations`). The conditions:
+the label words after the prompt (:func:`funlm.gpt3.fewshot.score_continuations`). The conditions:
 
 - ``none``: no demonstrations (zero-shot);
 - ``gold``: k demonstrations with their true labels;
@@ -18,22 +18,21 @@ difference of their per-item scores, with a paired bootstrap interval
 (:func:`funlm.stats.paired_bootstrap_diff`). Pairing removes the item-difficulty variance that
 two separate intervals would count twice.
 
-This module generalises :func:`funlm.fewshot.shared_demo_prompts` to demonstrations whose
-labels we choose (:func:`demo_prompts`); everything else is reused from :mod:`funlm.fewshot`.
+This module generalises :func:`funlm.gpt3.fewshot.shared_demo_prompts` to demonstrations whose
+labels we choose (:func:`demo_prompts`); everything else is reused from :mod:`funlm.gpt3.fewshot`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from funlm.answer_keys import answer_key
-from funlm.fewshot import ClassificationTask, classify, draw_demos
-from funlm.prompting import Example, PromptFormat, format_query, prompt_prefix
+from funlm.data import read_jsonl
+from funlm.gpt3.fewshot import ClassificationTask, classify, draw_demos
+from funlm.gpt3.prompting import Example, PromptFormat, format_query, prompt_prefix
 from funlm.stats import Interval, bootstrap_mean, paired_bootstrap_diff
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,8 +52,7 @@ def load_topic_task(instruction: str = "") -> ClassificationTask:
 
     No instruction by default, as in Min et al.: the demonstrations alone specify the task.
     """
-    text = resources.files("funlm").joinpath("data", "files", TOPIC_FILE).read_text("utf-8")
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = read_jsonl(TOPIC_FILE)
 
     def pick(split: str) -> tuple[Example, ...]:
         return tuple(Example(r["text"], r["label"]) for r in rows if r["split"] == split)

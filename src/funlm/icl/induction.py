@@ -201,7 +201,7 @@ class InductionRun:
 
 @dataclass(frozen=True)
 class InductionSettings:
-    """Sizes of the experiment (see :func:`induction_settings` for the profiles' values)."""
+    """Sizes of the experiment (see :func:`funlm.icl.settings` for the profiles' values)."""
 
     vocab_size: int = 64
     seq_len: int = 32

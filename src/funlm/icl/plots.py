@@ -10,12 +10,9 @@ CONDITION_ORDER = ("none", "gold_k4", "random_k4", "gold_k8", "random_k8")
 
 def measured_result(profile: str = "cpu") -> dict[str, Any] | None:
     """The committed ``results/repro/ch03-<profile>.json`` as a dict, or None if absent."""
-    from funlm.repro.summary import load_results
+    from funlm.records import read_record
 
-    for result in load_results(profile=profile):
-        if result.chapter == "ch03":
-            return result.data
-    return None
+    return read_record("ch03", profile)
 
 
 def plot_min_bars(

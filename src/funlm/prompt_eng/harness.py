@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
+import funlm.prompt_eng.templates as T
 from funlm.answer_keys import answer_key
-from funlm.prompt_eng import templates as T
 from funlm.prompt_eng.constrained import (
     DigitsLogitsProcessor,
     LabelLogitsProcessor,
@@ -25,6 +25,7 @@ from funlm.prompt_eng.constrained import (
     label_token_ids,
 )
 from funlm.prompt_eng.extraction import extract_label, extract_number
+from funlm.prompt_eng.self_consistency import majority_vote
 from funlm.prompt_eng.tasks import Item
 
 Answer = Any  # a label (str), a number (int/float) or None for a format error
@@ -308,8 +309,9 @@ class StrategyResult:
 
 
 @dataclass
-class Settings:
-    """Sizes and decoding settings of a strategy sweep (ask the profile for them)."""
+class StrategySettings:
+    """Sizes and decoding settings of a strategy run (the chapter's come from its profile,
+    :func:`funlm.prompt_eng.experiment.strategy_settings`)."""
 
     batch_size: int = 16
     direct_tokens: int = 8
@@ -378,12 +380,16 @@ def run_strategy(
     strategy: str,
     items: Sequence[Item],
     demos: Sequence[Item],
-    settings: Settings | None = None,
+    settings: StrategySettings | None = None,
 ) -> StrategyResult:
-    """Run one prompting strategy on ``items`` and score it."""
-    from funlm.prompt_eng.self_consistency import majority_vote, sample
+    """Run one prompting strategy on ``items`` and score it.
 
-    s = settings or Settings()
+    ``self_consistency`` samples ``n_samples`` reasoning paths per prompt (temperature
+    sampling; each prompt is read once and its key/value cache copied, see
+    :func:`generate_samples`) and keeps the majority answer
+    (:func:`funlm.prompt_eng.self_consistency.majority_vote`).
+    """
+    s = settings or StrategySettings()
     start = time.perf_counter()
     prompts = build_prompts(tokenizer, task, strategy, items, demos)
     extract = extractor(task)
@@ -400,14 +406,15 @@ def run_strategy(
         )
         predictions = [extract(o) for o in outputs]
     elif strategy == "self_consistency":
-        samples = sample(
+        samples = generate_samples(
             model,
             tokenizer,
             prompts,
             n=s.n_samples,
             max_new_tokens=s.cot_tokens,
-            temperature=s.temperature,
             batch_size=s.batch_size,
+            do_sample=True,
+            temperature=s.temperature,
             seed=s.seed,
         )
         predictions = [majority_vote([extract(o) for o in outs]) for outs in samples]

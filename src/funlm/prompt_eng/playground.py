@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from funlm.prompt_eng import templates as T
+import funlm.prompt_eng.templates as T
 from funlm.prompt_eng.constrained import (
     DigitsLogitsProcessor,
     LabelLogitsProcessor,

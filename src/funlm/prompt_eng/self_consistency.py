@@ -1,9 +1,10 @@
 """Self-consistency (Wang et al. 2023): sample several reasoning paths, keep the majority answer.
 
-:func:`majority_vote` is the voting rule; :func:`sample` draws ``n`` completions per prompt.
-Sampling reads each prompt only once: its key/value cache is computed a single time and copied
-``n`` times before decoding, so ``n`` samples cost about ``n`` times the *new* tokens, not ``n``
-times the long few-shot prompt.
+:func:`majority_vote` is the voting rule. The ``self_consistency`` strategy of
+:func:`funlm.prompt_eng.harness.run_strategy` draws the samples it votes over: each prompt is
+read only once (its key/value cache is computed a single time and copied ``n`` times before
+decoding), so ``n`` samples cost about ``n`` times the *new* tokens, not ``n`` times the long
+few-shot prompt.
 """
 
 from __future__ import annotations
@@ -44,34 +45,3 @@ def vote_share(answers: Sequence[Hashable | None]) -> float:
     if winner is None or not answers:
         return 0.0
     return sum(a == winner for a in answers) / len(answers)
-
-
-def sample(
-    model: Any,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    *,
-    n: int,
-    max_new_tokens: int,
-    temperature: float = 0.7,
-    batch_size: int = 16,
-    seed: int = 0,
-) -> list[list[str]]:
-    """``n`` sampled completions per prompt (temperature sampling, no top-k/top-p), seeded.
-
-    The prompt is read once and its key/value cache copied ``n`` times
-    (:func:`funlm.prompt_eng.harness.generate_samples`).
-    """
-    from funlm.prompt_eng.harness import generate_samples
-
-    return generate_samples(
-        model,
-        tokenizer,
-        prompts,
-        n=n,
-        max_new_tokens=max_new_tokens,
-        batch_size=batch_size,
-        do_sample=True,
-        temperature=temperature,
-        seed=seed,
-    )

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
+
+from funlm.data import data_path, read_jsonl
 
 SENTIMENT_FILE = "ch05_sentiment.jsonl"
 ARITH_FILE = "ch05_arith.jsonl"
@@ -41,16 +42,6 @@ class Item:
         return json.dumps(asdict(self), ensure_ascii=False)
 
 
-def data_path(name: str) -> Path:
-    """Path of a shipped data file in ``funlm/data/files``."""
-    return Path(str(resources.files("funlm").joinpath("data", "files", name)))
-
-
-def _read_jsonl(name: str) -> list[dict]:
-    lines = data_path(name).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
 def load_sentiment(split: str | None = None, lang: str | None = None) -> list[Item]:
     """Sentiment items (answer ``positive`` or ``negative``), optionally one split / language."""
     items = [
@@ -62,7 +53,7 @@ def load_sentiment(split: str | None = None, lang: str | None = None) -> list[It
             lang=r["lang"],
             rationale=r.get("rationale", ""),
         )
-        for r in _read_jsonl(SENTIMENT_FILE)
+        for r in read_jsonl(SENTIMENT_FILE)
     ]
     return [
         it
@@ -73,7 +64,7 @@ def load_sentiment(split: str | None = None, lang: str | None = None) -> list[It
 
 def load_arith(split: str | None = None) -> list[Item]:
     """Arithmetic word problems (answer: a non-negative integer as a string)."""
-    items = [Item(**r) for r in _read_jsonl(ARITH_FILE)]
+    items = [Item(**r) for r in read_jsonl(ARITH_FILE)]
     return [it for it in items if split is None or it.split == split]
 
 

@@ -1,10 +1,13 @@
 """Headline reproductions, one module per chapter: ``python -m funlm.repro chNN [--profile P]``.
 
-A chapter module ``funlm.repro.chNN`` defines
+A chapter's experiment lives in its package (``settings(profile)`` and ``run_experiment``, see
+:mod:`funlm.experiment` and the chapter map in :mod:`funlm`); ``funlm.repro.chNN`` is a thin
+wrapper over it that defines
 
-- ``HEADLINE_KEYS``: the names of the numbers its issue asks for, and
-- ``run(profile: Profile) -> dict``: runs the experiments sized by ``profile`` and returns the
-  measured numbers (JSON-serialisable).
+- ``HEADLINE_KEYS``: the names of the numbers its issue asks for (the summary table of chapter
+  7, ``--compare`` and ``make gpu-check`` read them), and
+- ``run(profile: Profile) -> dict``: ``run_experiment(settings(profile))`` of the chapter's
+  package, the measured numbers (JSON-serialisable).
 
 The command adds ``"chapter"``, ``"profile"`` and ``"seconds"`` and prints the result as one
 JSON object on its last line; ``--out`` also writes it to a file (the book reads these files).

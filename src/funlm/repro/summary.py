@@ -20,12 +20,13 @@ import argparse
 import html
 import importlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from funlm.records import RESULTS_SUBDIR, default_results_dir
 
 __all__ = [
     "ChapterResult",
@@ -43,8 +44,6 @@ __all__ = [
     "to_markdown",
 ]
 
-RESULTS_ENV = "FUNLM_RESULTS"
-RESULTS_SUBDIR = Path("results") / "repro"
 MAX_LIST = 8  # longer lists (curves) are left out of the table
 INTERVALS_KEY = "intervals"
 NO_RESULTS = "아직 재현 결과 파일이 없습니다"
@@ -122,21 +121,6 @@ def _headline_keys(chapter: str) -> list[str] | None:
         return None
     keys = getattr(module, "HEADLINE_KEYS", None)
     return list(keys) if keys else None
-
-
-def default_results_dir(start: Path | None = None) -> Path:
-    """``$FUNLM_RESULTS``, else ``results/repro`` under the repository root above ``start``.
-
-    The root is the first folder (from ``start``, default the working directory, upwards) that
-    holds a ``pyproject.toml``; without one, ``start/results/repro``.
-    """
-    if os.environ.get(RESULTS_ENV):
-        return Path(os.environ[RESULTS_ENV]).expanduser()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder / RESULTS_SUBDIR
-    return here / RESULTS_SUBDIR
 
 
 def load_results(directory: Path | None = None, profile: str = "cpu") -> list[ChapterResult]:

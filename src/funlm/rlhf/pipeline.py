@@ -1,7 +1,8 @@
 """The chapter's whole pipeline at toy scale: pretrain -> SFT -> reward model -> DPO / RLHF.
 
 Every size comes from the active profile (:func:`settings`), so the reproduction
-(``python -m funlm.repro ch02``), the demo notebooks and the exercise share one recipe.
+(``python -m funlm.repro ch02``, :mod:`funlm.rlhf.experiment`), the demo notebooks and the
+exercise share one recipe.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from funlm.data.corpus import CharCorpus
+from funlm.experiment import ExperimentSettings
+from funlm.gpt3.corpus import CharCorpus
+from funlm.gpt3.pretrain import ModelSize, make_gpt, pretrain
 from funlm.models.gpt import GPT
-from funlm.pretrain import ModelSize, make_gpt, pretrain
 from funlm.profile import Profile
 from funlm.rlhf.data import Comparison, Demonstration, sequence_batch, sft_batch
 from funlm.rlhf.policy import sample_responses, sequence_logprob
@@ -36,7 +38,7 @@ BLOCK_SIZE = 48  # prompt (at most 12 words) + the longest response of the world
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ExperimentSettings):
     """Sizes of every stage for one profile."""
 
     corpus_chars: int
@@ -67,6 +69,8 @@ def settings(profile: Profile) -> Settings:
     """The chapter's recipe, sized for ``profile``."""
     P = profile
     return Settings(
+        profile=P.name,
+        device=P.device,
         corpus_chars=P.pick(grade=100_000, cpu=300_000, gpu=2_000_000),
         small=P.pick(grade=ModelSize(2, 2, 32), cpu=ModelSize(2, 4, 64), gpu=ModelSize(2, 4, 64)),
         large=P.pick(grade=ModelSize(3, 4, 64), cpu=ModelSize(4, 4, 96), gpu=ModelSize(6, 8, 128)),

@@ -48,12 +48,9 @@ WINRATES = (
 
 def recorded_result(profile: str = "cpu") -> dict[str, Any] | None:
     """The committed ``results/repro/ch02-<profile>.json`` as a dict, or None if absent."""
-    from funlm.repro.summary import load_results
+    from funlm.records import read_record
 
-    for result in load_results(profile=profile):
-        if result.chapter == "ch02":
-            return result.data
-    return None
+    return read_record("ch02", profile)
 
 
 def _interval_error(interval: Mapping[str, float]) -> tuple[float, float]:

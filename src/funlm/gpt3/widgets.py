@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from funlm.answer_keys import answer_key
-from funlm.sampling import next_token_distribution
+from funlm.gpt3.sampling import next_token_distribution
 
 
 @answer_key

@@ -1,7 +1,7 @@
 """Zero-, one- and few-shot classification with a causal LM: score label words, batch the work.
 
 The model is never fine-tuned. For each test item we build a k-shot prompt
-(:func:`funlm.prompting.build_prompt`), compute the log-probability of every candidate label as
+(:func:`funlm.gpt3.prompting.build_prompt`), compute the log-probability of every candidate label as
 the continuation of the prompt (:func:`score_continuations`) and predict the most likely label.
 This is how GPT-3 (Brown et al. 2020) evaluated its multiple-choice tasks, and it needs one
 forward pass per prompt when every label is a single token. A prefix shared by all prompts
@@ -13,16 +13,15 @@ Reused by chapter 3 (in-context learning) and chapter 5 (prompt engineering).
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from funlm.answer_keys import answer_key
-from funlm.prompting import Example, PromptFormat, build_prompt, format_query, prompt_prefix
+from funlm.data import read_jsonl
+from funlm.gpt3.prompting import Example, PromptFormat, build_prompt, format_query, prompt_prefix
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -46,8 +45,7 @@ class ClassificationTask:
 
 def load_sentiment_task() -> ClassificationTask:
     """The shipped review-sentiment task: 60 test items and a pool of 20 demonstrations."""
-    text = resources.files("funlm").joinpath("data", "files", SENTIMENT_FILE).read_text("utf-8")
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = read_jsonl(SENTIMENT_FILE)
 
     def pick(split: str) -> tuple[Example, ...]:
         return tuple(Example(r["text"], r["label"]) for r in rows if r["split"] == split)
@@ -101,7 +99,7 @@ def score_continuations(
     a continuation are the same after every prompt. A non-empty ``prefix`` shared by all prompts
     (an instruction and fixed demonstrations, say) is run once and its keys and values are
     reused for every batch; end it on a word, not on whitespace, so that the pieces tokenize
-    as the whole text would (see :func:`funlm.prompting.prompt_prefix`). Rows are left-padded
+    as the whole text would (see :func:`funlm.gpt3.prompting.prompt_prefix`). Rows are left-padded
     with position ids that skip the padding, sorted by length to waste little work, and run
     ``batch_size`` at a time without gradients. When every continuation is one token, one
     forward pass per prompt scores all of them at once.

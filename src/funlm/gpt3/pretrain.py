@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from funlm.data.corpus import LINE_KINDS, CharCorpus, CharTokenizer, get_batch, line_kind
+from funlm.gpt3.corpus import LINE_KINDS, CharCorpus, CharTokenizer, get_batch, line_kind
 from funlm.models.gpt import GPT, GPTConfig
 from funlm.profile import Profile
 from funlm.train import TrainResult, train
