@@ -1,1 +1,1 @@
-"""Models used in the course: the offline small LM loader (and, later, the teaching GPT)."""
+"""The course's models: the teaching GPT (``gpt``) and the offline SmolLM2 loader (``small_lm``)."""
