@@ -15,11 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade, hostile
-from autograder.sandbox import bwrap_problem
+from autograder.benches import hostile
+from autograder.grading import cli as grade
+from autograder.grading.sandbox import bwrap_problem
 
 CASES = hostile.cases()
-README = hostile.SOLUTIONS_DIR.parent / "README.md"
+README = hostile.course().root / "README.md"
 
 
 @pytest.fixture(scope="module")
