@@ -96,6 +96,11 @@ class CourseLayout:
             f"run from the course folder, pass --course DIR or set {COURSE_ENV}=DIR"
         )
 
+    @classmethod
+    def resolve(cls, root: Path | str | None = None) -> CourseLayout:
+        """The course at ``root`` when given (a ``--course`` option), else :meth:`find`."""
+        return cls.at(root) if root else cls.find()
+
     # -- files of the course --------------------------------------------------------------------
 
     @property

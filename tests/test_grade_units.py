@@ -425,3 +425,39 @@ def test_the_module_state_check_sees_the_old_notes_and_gate_globals(tmp_path):
         "old_execute.py:7: global _LOCK",
         "old_execute.py:9: GATE[...] =",
     ]
+
+
+def test_every_default_limit_comes_from_one_place():
+    from autograder.course import CourseLayout, read_nbgrader_config
+    from autograder.grading import cli
+    from autograder.grading.execute import SandboxedExecute
+    from autograder.grading.limits import DEFAULT_LIMITS as limits
+
+    args = cli.parse_args(["ch00_orientation", "subs", "--out", "out"])
+    assert (args.timeout, args.notebook_timeout, args.memory_mb, args.workers) == (
+        limits.cell_timeout,
+        limits.notebook_timeout,
+        limits.memory_mb,
+        None,  # one per core: limits.default_workers()
+    )
+    traits = SandboxedExecute.class_traits()
+    for name in ("notebook_timeout", "memory_mb", "output_mb", "notebook_output_mb", "threads"):
+        assert traits[name].default_value == getattr(limits, name), name
+    assert traits["max_restarts"].default_value == limits.max_restarts
+    config = read_nbgrader_config(CourseLayout.find().config_file)
+    assert config.Execute.timeout == limits.cell_timeout
+    assert (config.LimitOutput.max_lines, config.LimitOutput.max_traceback) == (
+        limits.output_lines,
+        limits.traceback_lines,
+    )
+    # and no other module of the grader writes one of those numbers again
+    grader = Path(cli.__file__).parent
+    values = {limits.cell_timeout, limits.notebook_timeout, limits.memory_mb}
+    typed = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(grader.glob("*.py"))
+        if path.name != "limits.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value in values
+    ]
+    assert typed == []

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder.course import CourseLayout
+from autograder.course import CourseLayout, CourseNotFound
 from funlm.doctor import (
     COLAB_PINNED,
     installed_versions,
@@ -145,7 +145,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, help="the course folder (default: configured)")
     parser.add_argument("--out", type=Path, help="default: the course's constraints.txt")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    course = CourseLayout.at(args.course) if args.course else CourseLayout.find()
+    try:
+        course = CourseLayout.resolve(args.course)
+    except CourseNotFound as error:
+        print(f"constraints: {error}", file=sys.stderr)
+        return 2
     args.out = args.out or course.constraints
     if args.check:
         problems = differences(read_constraints(args.out), installed_versions())

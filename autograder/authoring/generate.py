@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, help="the course folder (default: configured)")
     args = parser.parse_args(argv)
     try:
-        course = CourseLayout.at(args.course) if args.course else CourseLayout.find()
+        course = CourseLayout.resolve(args.course)
     except CourseNotFound as error:
         print(f"funlm-exercises: error: {error}", file=sys.stderr)
         return 2

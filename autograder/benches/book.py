@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import CourseLayout
+from autograder.course import CourseLayout, CourseNotFound
 
 CLEAN_TARGET_S = 600.0
 REBUILD_TARGET_S = 60.0
@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         "--strict", action="store_true", help="build as the tests do (-W -n: warnings are errors)"
     )
     args = parser.parse_args(argv)
-    book = CourseLayout.find().root / "book"
+    try:
+        book = CourseLayout.find().root / "book"
+    except CourseNotFound as error:
+        print(f"bench-book: {error}", file=sys.stderr)
+        return 2
 
     out = args.out or Path(tempfile.mkdtemp(prefix="funlm-bench-book-"))
     if out.exists() and any(out.iterdir()):

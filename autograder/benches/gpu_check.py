@@ -32,7 +32,7 @@ from typing import Any
 
 # No nbgrader import here (autograder.course imports none): a bare GPU machine has only torch
 # and the course's runtime deps.
-from autograder.course import CourseLayout
+from autograder.course import CourseLayout, CourseNotFound
 
 #: This module, as the in-process executor's child processes run it.
 MODULE = "autograder.benches.gpu_check"
@@ -223,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available() and not args.allow_cpu:
         print("gpu-check: no CUDA device here; run it on a GPU machine (or --allow-cpu).")
         return 2
-    course = CourseLayout.at(args.course) if args.course else CourseLayout.find()
+    try:
+        course = CourseLayout.resolve(args.course)
+    except CourseNotFound as error:
+        print(f"gpu-check: {error}")
+        return 2
     args.out = args.out or course.results / "gpu-check.json"
     summary = gpu_check(
         course=course,

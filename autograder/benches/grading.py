@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from autograder.benches import hostile
+from autograder.course import CourseNotFound
 from autograder.grading.cli import run
 
 
@@ -114,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-class", action="store_true", help="only the hostile suite")
     parser.add_argument("--skip-hostile", action="store_true", help="only the class")
     args = parser.parse_args(argv)
+    try:
+        hostile.course()  # the ch00 notebooks the class and the hostile cases are built from
+    except CourseNotFound as error:
+        print(f"bench-grade: {error}", file=sys.stderr)
+        return 2
     report: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="funlm-bench-grade-") as name:
         tmp = Path(name)

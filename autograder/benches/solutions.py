@@ -20,12 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import CourseLayout
+from autograder.course import CourseLayout, CourseNotFound
 from autograder.grading.pipeline import autograde, solved_notebook
 
 
 def main(names: list[str] | None = None) -> int:
-    course = CourseLayout.find()
+    try:
+        course = CourseLayout.find()
+    except CourseNotFound as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
     known = course.assignments()
     chosen = [n for n in known if not names or n in names]
     if names and len(chosen) != len(set(names)):

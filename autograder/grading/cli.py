@@ -155,7 +155,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _course(args: argparse.Namespace) -> CourseLayout:
     try:
-        return CourseLayout.at(args.course) if args.course else CourseLayout.find()
+        return CourseLayout.resolve(args.course)
     except CourseNotFound as error:
         raise CommandError(str(error)) from error
 
