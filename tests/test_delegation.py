@@ -24,7 +24,8 @@ from types import ModuleType
 import nbformat
 import pytest
 
-from autograder.course import autograde, solved_notebook
+from autograder.course import CourseLayout
+from autograder.grading.pipeline import autograde, solved_notebook
 
 DELEGATION_DIR = Path(__file__).resolve().parent / "delegation"
 ASSIGNMENTS = sorted(p.stem for p in DELEGATION_DIR.glob("*.py") if not p.stem.startswith("_"))
@@ -58,9 +59,7 @@ def delegating_submission(name: str, cases: dict[str, str]) -> nbformat.Notebook
 
 
 def test_every_delegation_module_is_well_formed():
-    from autograder.course import assignments
-
-    known = set(assignments())
+    known = set(CourseLayout.find().assignments())
     assert ASSIGNMENTS, "no tests/delegation/*.py found"
     for name in ASSIGNMENTS:
         module = _load(name)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from autograder.constraints import (
+from autograder.authoring.constraints import (
     ENVIRONMENT_PIP_OPTIONS,
     declared_requirements,
     environment_pip_lines,

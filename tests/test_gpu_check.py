@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gpu_check
+import autograder
+from autograder.benches import gpu_check
+from autograder.course import CourseLayout
 
 
 def _notebook(path: Path, *sources: str) -> Path:
@@ -64,12 +66,18 @@ def test_the_command_refuses_to_pretend_without_a_gpu(capsys):
     assert "no CUDA" in capsys.readouterr().out
 
 
-def test_a_failing_job_is_reported_with_its_error(tmp_path, monkeypatch):
+def test_a_failing_job_is_reported_with_its_error(tmp_path):
     nb_dir = tmp_path / "solutions" / "broken"
     nb_dir.mkdir(parents=True)
     _notebook(nb_dir / "broken.ipynb", "raise ValueError('boom')")
-    monkeypatch.setattr(gpu_check, "COURSE_ROOT", tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(Path(gpu_check.__file__).resolve().parents[1])}
-    result = gpu_check.run_notebook_job("broken", "inprocess", timeout=120, env=env)
+    course = CourseLayout(
+        root=tmp_path,
+        config_file=tmp_path / "nbgrader_config.py",
+        solutions=tmp_path / "solutions",
+        exercises=tmp_path / "exercises",
+        results=tmp_path / "results",
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(autograder.__file__).resolve().parents[1])}
+    result = gpu_check.run_notebook_job(course, "broken", "inprocess", timeout=120, env=env)
     assert not result.ok and result.returncode not in (0, None)
     assert "ValueError: boom" in result.error_tail

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade, hostile, sandbox
+from autograder.benches import hostile
+from autograder.grading import cli, sandbox
 
-GRADE = [sys.executable, "-m", "autograder.grade"]
+GRADE = [sys.executable, "-m", "autograder.grading.cli"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -68,7 +69,7 @@ def test_unreachable_database(folder, tmp_path):
 
 def test_no_sandbox_means_no_grading(folder, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
-    code = grade.run(["ch00_orientation", str(folder), "--out", str(tmp_path / "out")])
+    code = cli.run(["ch00_orientation", str(folder), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "--unsafe-no-sandbox" in err[0]
@@ -97,7 +98,7 @@ def test_ungradable_files_get_error_rows_feedback_and_the_same_csv_twice(tmp_pat
     assert "skipped no id!.ipynb: no valid student id" in first.stderr
     csv_text = (out / "grades.csv").read_text()
     rows = _rows(out)
-    assert list(rows[0])[:6] == grade.BASE_COLUMNS
+    assert list(rows[0])[:6] == cli.BASE_COLUMNS
     assert list(rows[0])[6:] == list(hostile.POINTS)
     assert {r["student_id"]: r["status"] for r in rows} == {
         "empty-file": "error",
@@ -121,10 +122,10 @@ def test_unsafe_mode_says_so_in_every_row(tmp_path, monkeypatch):
         for path in folder.iterdir():
             handle.write(path, f"download/{path.name}")
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
-    code = grade.run(
+    code = cli.run(
         ["ch00_orientation", str(archive), "--out", str(tmp_path / "out"), "--unsafe-no-sandbox"]
     )
     assert code == 0
     rows = _rows(tmp_path / "out")
     assert len(rows) == 3
-    assert all(r["reason"].startswith(grade.UNSAFE_REASON) for r in rows)
+    assert all(r["reason"].startswith(cli.UNSAFE_REASON) for r in rows)

@@ -15,11 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade, hostile
-from autograder.sandbox import bwrap_problem
+from autograder.benches import hostile
+from autograder.grading import cli as grade
+from autograder.grading.sandbox import bwrap_problem
 
 CASES = hostile.cases()
-README = hostile.SOLUTIONS_DIR.parent / "README.md"
+README = hostile.course().root / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_the_batch_finishes_and_nothing_outside_the_scratch_changed(batch):
     assert batch["readme_same"]
     assert not Path("/etc/funlm-evil").exists()
     assert "pwned" not in (batch["out"] / "grades.csv").read_text()
-    assert (hostile.SOLUTIONS_DIR / hostile.ASSIGNMENT / f"{hostile.ASSIGNMENT}.ipynb").is_file()
+    assert hostile.course().source_notebook(hostile.ASSIGNMENT).is_file()
 
 
 @pytest.mark.slow
@@ -83,9 +84,7 @@ def _feedback_text(batch, student: str) -> str:
 def _hidden_lines() -> list[str]:
     """Distinctive lines of the assignment's hidden tests (none that the notebook shows
     elsewhere, e.g. in a reference answer the submission contains anyway)."""
-    notebook = nbformat.read(
-        hostile.SOLUTIONS_DIR / hostile.ASSIGNMENT / f"{hostile.ASSIGNMENT}.ipynb", as_version=4
-    )
+    notebook = nbformat.read(hostile.course().source_notebook(hostile.ASSIGNMENT), as_version=4)
     hidden, shown, hiding = [], [], False
     for cell in notebook.cells:
         for line in cell.source.splitlines():

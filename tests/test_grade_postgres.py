@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade, hostile
+from autograder.benches import hostile
+from autograder.grading import cli as grade
 
 pgserver = pytest.importorskip("pgserver")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 import zipfile
 from pathlib import Path
@@ -9,19 +10,28 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import guard_kernel, hostile
-from autograder.execute import VerifyEvidence, summarise_events
-from autograder.feedback import HideHiddenTests, hide_hidden_tests
-from autograder.sandbox import (
+from autograder.benches import hostile
+from autograder.grading import guard_kernel
+from autograder.grading.evidence import VerifyEvidence
+from autograder.grading.execute import summarise_events
+from autograder.grading.feedback import HideHiddenTests, hide_hidden_tests
+from autograder.grading.limits import Limits
+from autograder.grading.run_state import (
+    EVIDENCE_KEY,
+    RUN_KEY,
+    GradingRun,
+    add_note,
+    grading_run,
+)
+from autograder.grading.sandbox import (
     MATPLOTLIB_SUBDIR,
-    Limits,
     SandboxError,
     check_exposure,
     kernel_command,
     matplotlib_cache,
     sandbox_env,
 )
-from autograder.submissions import (
+from autograder.grading.submissions import (
     InputError,
     SubmissionError,
     check_zip,
@@ -30,8 +40,9 @@ from autograder.submissions import (
     rebuild,
     sanitise_student_id,
 )
+from autograder.grading.worker import CourseAutograde
 
-RELEASE = hostile.EXERCISES_DIR / hostile.ASSIGNMENT / f"{hostile.ASSIGNMENT}.ipynb"
+RELEASE = hostile.course().release_notebook(hostile.ASSIGNMENT)
 
 
 def _release():
@@ -235,7 +246,7 @@ def test_kernel_command_isolates_and_binds_only_the_allow_list(tmp_path):
     assert f"--as={1024 * 2**20}" in joined
     assert f"--bind {tmp_path} {tmp_path}" in joined
     bound = {argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")}
-    solutions = str(hostile.SOLUTIONS_DIR)
+    solutions = str(hostile.course().solutions)
     assert not any(solutions.startswith(path.rstrip("/") + "/") for path in bound), bound
 
 
@@ -314,3 +325,139 @@ def test_matplotlib_font_list_is_built_once_outside_and_found_inside(tmp_path):
     assert matplotlib_cache(folder) == folder and fontlist.stat().st_mtime_ns == stamp
     env = sandbox_env(tmp_path / "scratch", Limits())
     assert env["MPLCONFIGDIR"] == str(tmp_path / "scratch" / ".funlm" / MATPLOTLIB_SUBDIR)
+
+
+# -- one grading's state travels in nbgrader's resources, never in module globals -------------
+
+
+def test_two_gradings_in_one_process_keep_their_own_notes_and_gates():
+    import contextlib
+    import copy
+
+    gates = [contextlib.nullcontext, contextlib.nullcontext]
+    first, second = GradingRun(execution_gate=gates[0]), GradingRun(execution_gate=gates[1])
+    chains = [{RUN_KEY: first, "nbgrader": {"student": "same"}}, {RUN_KEY: second}]
+    # nbconvert deep-copies resources before the chain: the run must survive the copy
+    copies = [copy.deepcopy(resources) for resources in chains]
+    add_note(copies[0], "network access blocked")
+    add_note(copies[1], "kernel died in test_a")
+    add_note(copies[1], "kernel died in test_a")
+    assert first.notes == ["network access blocked"]
+    assert second.notes == ["kernel died in test_a"]
+    assert grading_run(copies[0]).execution_gate is gates[0]
+    assert grading_run(copies[1]) is second
+
+
+def test_evidence_notes_go_to_the_grading_run_of_the_notebook():
+    run = GradingRun()
+    notebook = nbformat.v4.new_notebook(cells=[_test_cell("✅ ok\n")])
+    resources = {RUN_KEY: run, EVIDENCE_KEY: {"key": b"k" * 32, "nonces": {0: ("test_a", "n")}}}
+    VerifyEvidence().preprocess(notebook, resources)
+    assert run.notes == ["test_a: no evidence that the test ran"]
+
+
+def test_the_course_converter_puts_its_run_into_each_notebooks_resources(tmp_path):
+    from nbgrader.coursedir import CourseDirectory
+
+    run = GradingRun()
+    converter = CourseAutograde(run, coursedir=CourseDirectory(root=str(tmp_path)))
+    notebook = tmp_path / "submitted" / "alice" / "ch00_orientation" / "ch00_orientation.ipynb"
+    resources = converter.init_single_notebook_resources(str(notebook))
+    assert resources[RUN_KEY] is run
+    assert resources["nbgrader"]["student"] == "alice"
+
+
+_MUTATORS = {"append", "extend", "insert", "setdefault", "update", "pop", "clear", "add"}
+
+
+def _module_state_writes(path: Path) -> list[str]:
+    """Places where a function writes module-level state (``global``, ``NAME[...] =``,
+    ``NAME.append(...)`` and the like on a module-level name)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    module_names = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        local = {a.arg for a in function.args.args + function.args.kwonlyargs}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Global):
+                found.append(f"{path.name}:{node.lineno}: global {', '.join(node.names)}")
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+                name = node.value
+                if isinstance(name, ast.Name) and name.id in module_names - local:
+                    found.append(f"{path.name}:{node.lineno}: {name.id}[...] =")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _MUTATORS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in module_names - local
+            ):
+                found.append(f"{path.name}:{node.lineno}: {node.func.value.id}.{node.func.attr}()")
+    return found
+
+
+def test_the_grader_process_keeps_no_state_in_module_globals():
+    # guard_kernel runs inside the sandboxed kernel (one process per submission), not here
+    grader = Path(guard_kernel.__file__).parent
+    modules = [p for p in sorted(grader.glob("*.py")) if p.name != "guard_kernel.py"]
+    assert len(modules) >= 10
+    assert [w for p in modules for w in _module_state_writes(p)] == []
+
+
+def test_the_module_state_check_sees_the_old_notes_and_gate_globals(tmp_path):
+    old = tmp_path / "old_execute.py"
+    old.write_text(
+        "NOTES = {}\nGATE = [None]\n_LOCK = None\n"
+        "def note(student, text):\n    NOTES.setdefault(student, []).append(text)\n"
+        "def init(lock):\n    global _LOCK\n    _LOCK = lock\n    GATE[0] = lock.released\n"
+        "def fine(NOTES):\n    NOTES.append(1)\n"
+    )
+    assert _module_state_writes(old) == [
+        "old_execute.py:5: NOTES.setdefault()",
+        "old_execute.py:7: global _LOCK",
+        "old_execute.py:9: GATE[...] =",
+    ]
+
+
+def test_every_default_limit_comes_from_one_place():
+    from autograder.course import CourseLayout, read_nbgrader_config
+    from autograder.grading import cli
+    from autograder.grading.execute import SandboxedExecute
+    from autograder.grading.limits import DEFAULT_LIMITS as limits
+
+    args = cli.parse_args(["ch00_orientation", "subs", "--out", "out"])
+    assert (args.timeout, args.notebook_timeout, args.memory_mb, args.workers) == (
+        limits.cell_timeout,
+        limits.notebook_timeout,
+        limits.memory_mb,
+        None,  # one per core: limits.default_workers()
+    )
+    traits = SandboxedExecute.class_traits()
+    for name in ("notebook_timeout", "memory_mb", "output_mb", "notebook_output_mb", "threads"):
+        assert traits[name].default_value == getattr(limits, name), name
+    assert traits["max_restarts"].default_value == limits.max_restarts
+    config = read_nbgrader_config(CourseLayout.find().config_file)
+    assert config.Execute.timeout == limits.cell_timeout
+    assert (config.LimitOutput.max_lines, config.LimitOutput.max_traceback) == (
+        limits.output_lines,
+        limits.traceback_lines,
+    )
+    # and no other module of the grader writes one of those numbers again
+    grader = Path(cli.__file__).parent
+    values = {limits.cell_timeout, limits.notebook_timeout, limits.memory_mb}
+    typed = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(grader.glob("*.py"))
+        if path.name != "limits.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value in values
+    ]
+    assert typed == []

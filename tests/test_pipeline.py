@@ -13,18 +13,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.checks import leaks, tree_differences, unexecuted_problems
-from autograder.course import (
-    EXERCISES_DIR,
-    SOLUTIONS_DIR,
-    assignments,
-    autograde,
-    generate_exercises,
-    solved_notebook,
-)
+from autograder.authoring.checks import leaks, tree_differences, unexecuted_problems
+from autograder.authoring.generate import generate_exercises
+from autograder.course import CourseLayout
+from autograder.grading.pipeline import autograde, solved_notebook
 from funlm.answer_keys import is_answer_key
 
-ASSIGNMENTS = assignments()
+COURSE = CourseLayout.find()  # this checkout (tests/conftest.py sets FUNLM_COURSE)
+SOLUTIONS_DIR, EXERCISES_DIR = COURSE.solutions, COURSE.exercises
+ASSIGNMENTS = COURSE.assignments()  # derived from solutions/: a new chapter is picked up
 REFERENCE = "ch00_orientation"  # the assignment used for the broken-copy tests
 
 
@@ -32,14 +29,25 @@ def _notebook(folder: Path, name: str) -> Path:
     return folder / name / f"{name}.ipynb"
 
 
-def test_every_contract_assignment_name_is_valid():
-    allowed = {
-        "ch00_orientation", "ch01_gpt3", "ch02_instructgpt", "ch03_icl",
-        "ch04_double_descent", "ch05_small_lm", "ch06_agents",
-    }  # fmt: skip
+ASSIGNMENT_NAME = re.compile(r"ch(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*")
+
+
+def test_every_assignment_name_follows_the_contract():
+    # chNN_<topic>, one assignment per chapter number, released, and named in the README's
+    # chapter table: the list itself is never written down in a test.
     assert REFERENCE in ASSIGNMENTS
-    assert set(ASSIGNMENTS) <= allowed
+    numbers = [ASSIGNMENT_NAME.fullmatch(name) for name in ASSIGNMENTS]
+    assert all(numbers), [n for n, m in zip(ASSIGNMENTS, numbers, strict=True) if not m]
+    assert len({m.group(1) for m in numbers}) == len(ASSIGNMENTS), "two assignments per chapter"
     assert sorted(p.name for p in EXERCISES_DIR.iterdir() if p.is_dir()) == ASSIGNMENTS
+    readme = (COURSE.root / "README.md").read_text(encoding="utf-8")
+    assert [n for n in ASSIGNMENTS if f"`{n}`" not in readme] == [], "add it to README's table"
+
+
+def test_the_name_check_rejects_names_outside_the_contract():
+    for bad in ("ch7_agents", "ch07-agents", "ch07_Agents", "chapter07_agents", "ch07_"):
+        assert ASSIGNMENT_NAME.fullmatch(bad) is None, bad
+    assert ASSIGNMENT_NAME.fullmatch("ch08_multimodal_lm")
 
 
 # (a) no solution code, markers or outputs -------------------------------------------------
@@ -149,7 +157,7 @@ def test_drift_check_catches_an_edited_exercise(fresh_exercises, tmp_path):
 
 
 # (c) solutions get full marks, (d) untouched exercises get zero ------------------------------
-# Graded by `funlm-grade` itself (autograder.course.autograde -> autograder.grade.run): the
+# Graded by `funlm-grade` itself (autograder.grading.pipeline.autograde -> grading.cli.run): the
 # sandbox, the guard kernel and the evidence check that grade students grade these too, so a
 # solution that loses points (or earns a note in the reason column) under the real grader
 # fails here.

@@ -1,60 +1,42 @@
-"""nbgrader preprocessors that run a submission in the sandbox and check its test evidence.
+"""The nbgrader preprocessor that runs a submission in the sandbox.
 
 `SandboxedExecute` replaces nbgrader's `Execute` in the autograde chain. The notebook client
 stays in the (trusted) grader process; only the kernel runs inside bubblewrap
-(:mod:`autograder.sandbox`) with :mod:`autograder.guard_kernel` guarding the tests. It adds what
-a whole class of untrusted notebooks needs: a whole-notebook time limit on top of the per-cell
-one, an output cap enforced while messages arrive, and recovery from a dead or stuck kernel
-(restart, replay the earlier cells silently, carry on with the next cell) so that one broken
-part costs only its own points.
+(:mod:`autograder.grading.sandbox`) with :mod:`autograder.grading.guard_kernel` guarding the
+tests. It adds what a whole class of untrusted notebooks needs: a whole-notebook time limit on
+top of the per-cell one, an output cap enforced while messages arrive, and recovery from a dead
+or stuck kernel (restart, replay the earlier cells silently, carry on with the next cell) so
+that one broken part costs only its own points.
 
-`VerifyEvidence` then gives a test cell its points only when it carries the guard's HMAC
-evidence for this run: nbgrader's `SaveAutoGrades` scores the cells as usual afterwards.
+It hands the HMAC key and the test nonces to :class:`autograder.grading.evidence.VerifyEvidence`
+and reports what it noticed to the grading run, both through nbgrader's ``resources``
+(:mod:`autograder.grading.run_state`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils as nbutils
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
 
-from autograder import guard_kernel
-from autograder.sandbox import MATPLOTLIB_SUBDIR, Limits, kernel_command
-
-# Notes per student, collected while nbgrader runs the chain (read by autograder.grade).
-NOTES: dict[str, list[str]] = {}
-# Called around the kernel run; the worker uses it to release the SQLite gradebook lock.
-EXECUTION_GATE: list[Callable[[], contextlib.AbstractContextManager[Any]]] = [
-    contextlib.nullcontext
-]
-EVIDENCE_RE = re.compile(
-    r"^" + re.escape(guard_kernel.EVIDENCE_PREFIX) + r" (\S+) (\S+) ([0-9a-f]{64})\n?", re.M
-)
-
-
-def _note(resources: dict, text: str) -> None:
-    student = resources.get("nbgrader", {}).get("student", "?")
-    notes = NOTES.setdefault(student, [])
-    if text not in notes:
-        notes.append(text)
+from autograder.grading import guard_kernel
+from autograder.grading.limits import DEFAULT_LIMITS, Limits
+from autograder.grading.run_state import EVIDENCE_KEY, add_note, grading_run
+from autograder.grading.sandbox import MATPLOTLIB_SUBDIR, kernel_command
 
 
 def is_test_cell(cell: NotebookNode) -> bool:
@@ -87,19 +69,29 @@ class SandboxKernelManager(AsyncKernelManager):
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with the kernel in a sandbox and the tests guarded."""
 
-    notebook_timeout = Integer(600, help="Seconds for a whole notebook.").tag(config=True)
-    memory_mb = Integer(8192, help="Address-space limit of the kernel (MiB).").tag(config=True)
-    output_mb = Float(2.0, help="Output (MiB) kept per cell; the rest is dropped.").tag(config=True)
-    notebook_output_mb = Float(20.0, help="Output (MiB) per notebook before a kill.").tag(
+    notebook_timeout = Integer(
+        DEFAULT_LIMITS.notebook_timeout, help="Seconds for a whole notebook."
+    ).tag(config=True)
+    memory_mb = Integer(
+        DEFAULT_LIMITS.memory_mb, help="Address-space limit of the kernel (MiB)."
+    ).tag(config=True)
+    output_mb = Float(
+        DEFAULT_LIMITS.output_mb, help="Output (MiB) kept per cell; the rest is dropped."
+    ).tag(config=True)
+    notebook_output_mb = Float(
+        DEFAULT_LIMITS.notebook_output_mb, help="Output (MiB) per notebook before a kill."
+    ).tag(config=True)
+    threads = Integer(DEFAULT_LIMITS.threads, help="torch/OpenMP threads in the kernel.").tag(
         config=True
     )
-    threads = Integer(1, help="torch/OpenMP threads in the kernel.").tag(config=True)
     sandboxed = Bool(True, help="Run the kernel inside bubblewrap.").tag(config=True)
     forbidden_paths = List(Unicode(), help="Paths whose access is reported.").tag(config=True)
     release_dir = Unicode("", help="Release folder copied into the scratch folder.").tag(
         config=True
     )
-    max_restarts = Integer(3, help="Kernel restarts per notebook.").tag(config=True)
+    max_restarts = Integer(DEFAULT_LIMITS.max_restarts, help="Kernel restarts per notebook.").tag(
+        config=True
+    )
     matplotlib_dir = Unicode(
         "", help="Folder with matplotlib's prebuilt font list, copied into each scratch folder."
     ).tag(config=True)
@@ -108,12 +100,13 @@ class SandboxedExecute(Execute):
         self.nb, self.resources = nb, resources
         self.reset_execution_trackers()
         limits = Limits(
-            cell_timeout=int(self.timeout or 120),
+            cell_timeout=int(self.timeout or DEFAULT_LIMITS.cell_timeout),
             notebook_timeout=self.notebook_timeout,
             memory_mb=self.memory_mb,
             output_mb=self.output_mb,
             notebook_output_mb=self.notebook_output_mb,
             threads=self.threads,
+            max_restarts=self.max_restarts,
         )
         key = secrets.token_bytes(32)
         plan_cells, tests = self._plan(nb)
@@ -122,13 +115,13 @@ class SandboxedExecute(Execute):
         scratch = Path(tempfile.mkdtemp(prefix="funlm-scratch-"))
         try:
             self._prepare_scratch(scratch)
-            with EXECUTION_GATE[0]():
+            with grading_run(resources).execution_gate():
                 executed = self._run(plan_cells, tests, key, scratch, limits)
         finally:
             events = self._read_events(scratch)
             shutil.rmtree(scratch, ignore_errors=True)
         for note in events:
-            _note(resources, note)
+            add_note(resources, note)
         for (index, kind, _), cell in zip(plan_cells, executed, strict=True):
             if index is None or kind == "test":
                 continue
@@ -137,13 +130,15 @@ class SandboxedExecute(Execute):
                     "NotImplementedError",
                     "GraderError",
                 ):
-                    _note(resources, f"{output.get('ename')} in {self._label((index, kind, ''))}")
+                    add_note(
+                        resources, f"{output.get('ename')} in {self._label((index, kind, ''))}"
+                    )
         # outputs back onto the notebook's own cells (sources untouched)
         for (index, _, _), cell in zip(plan_cells, executed, strict=True):
             if index is not None:
                 nb.cells[index].outputs = cell.get("outputs", [])
                 nb.cells[index].execution_count = cell.get("execution_count")
-        resources["funlm_grader"] = {"key": key, "nonces": tests}
+        resources[EVIDENCE_KEY] = {"key": key, "nonces": tests}
         self.nb = nb
         return nb, resources
 
@@ -277,28 +272,28 @@ class SandboxedExecute(Execute):
                     started = True
                     if not self._replay(executed, position, failed, deadline):
                         self._fail_rest(executed, position, "the kernel could not be restored")
-                        _note(self.resources, "kernel could not be restored after a crash")
+                        add_note(self.resources, "kernel could not be restored after a crash")
                         break
                 remaining = deadline - time.monotonic()
                 if remaining <= 1:
                     self._fail_rest(executed, position, "notebook time limit reached")
-                    _note(self.resources, f"notebook time limit ({limits.notebook_timeout} s)")
+                    add_note(self.resources, f"notebook time limit ({limits.notebook_timeout} s)")
                     break
                 problem = self._execute(executed[position], position, remaining)
                 if problem is None:
                     position += 1
                     continue
                 label = self._label(plan_cells[position])
-                _note(self.resources, f"{problem} in {label}")
+                add_note(self.resources, f"{problem} in {label}")
                 self._error_output(executed[position], problem)
                 failed.add(position)
                 position += 1
                 self._stop()
                 started = False
                 restarts += 1
-                if restarts > self.max_restarts:
+                if restarts > limits.max_restarts:
                     self._fail_rest(executed, position, "too many kernel restarts")
-                    _note(self.resources, "too many kernel restarts")
+                    add_note(self.resources, "too many kernel restarts")
                     break
         finally:
             self._stop()
@@ -332,7 +327,7 @@ class SandboxedExecute(Execute):
                     "stream", name="stdout", text="\n[출력이 너무 길어 나머지를 생략했습니다]\n"
                 )
             )
-            _note(self.resources, "output truncated")
+            add_note(self.resources, "output truncated")
         return None
 
     def _replay(self, executed: list, upto: int, failed: set[int], deadline: float) -> bool:
@@ -419,65 +414,10 @@ def summarise_events(raw: str, scratch: Path) -> list[str]:
     return sorted(found)
 
 
-class VerifyEvidence(NbGraderPreprocessor):
-    """A test cell keeps its points only with valid evidence that its real code ran and passed."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        info = resources.get("funlm_grader")
-        if info is None:
-            raise RuntimeError("VerifyEvidence must follow SandboxedExecute")
-        key: bytes = info["key"]
-        for index, (grade_id, nonce) in info["nonces"].items():
-            cell = nb.cells[index]
-            valid = False
-            kept = []
-            for output in cell.get("outputs", []):
-                if output.output_type == "stream":
-                    text = output.text
-                    for match in EVIDENCE_RE.finditer(text):
-                        gid, got_nonce, mac = match.groups()
-                        expected = guard_kernel.evidence(key, grade_id, nonce)
-                        if (
-                            gid == grade_id
-                            and got_nonce == nonce
-                            and hmac.compare_digest(mac, expected)
-                        ):
-                            valid = True
-                    output.text = EVIDENCE_RE.sub("", text)
-                    if output.text:
-                        kept.append(output)
-                elif output.output_type == "error":
-                    kept.append(output)
-                # execute_result / display_data in a test cell could claim partial credit:
-                # the real test code never produces them, so they are dropped.
-            for output in kept:  # the guard's frames say nothing to a student: keep the hint
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
-            has_error = any(o.output_type == "error" for o in kept)
-            if not valid and not has_error:
-                kept.append(
-                    nbformat.v4.new_output(
-                        "error",
-                        ename="GraderIntegrityError",
-                        evalue="채점기: 이 테스트가 실제로 실행되어 통과했다는 증거가 없습니다.",
-                        traceback=[
-                            "GraderIntegrityError: 테스트 셀이 원래 코드대로 실행되지 않았습니다 "
-                            "(the test cell did not run as written)."
-                        ],
-                    )
-                )
-                _note(resources, f"{grade_id}: no evidence that the test ran")
-            if valid and has_error:
-                valid = False
-            cell.outputs = kept
-        return nb, resources
-
-
 __all__ = [
-    "EXECUTION_GATE",
-    "NOTES",
     "SandboxKernelManager",
     "SandboxedExecute",
-    "VerifyEvidence",
+    "is_setup_cell",
+    "is_test_cell",
     "summarise_events",
 ]

@@ -1,12 +1,14 @@
 """Run every solution notebook and every chapter reproduction in the ``gpu`` profile.
 
-``make gpu-check`` (= ``python -m autograder.gpu_check``) is the check an instructor runs on a
-GPU machine before a term: each ``solutions/<assignment>/<assignment>.ipynb`` is executed top to
-bottom (its hidden tests included) and each ``python -m funlm.repro chNN --profile gpu`` is run,
-every job in its own process with a time limit. The summary JSON (default
+``make gpu-check`` (= ``python -m autograder.benches.gpu_check``) is the check an instructor
+runs on a GPU machine before a term: each ``solutions/<assignment>/<assignment>.ipynb`` is
+executed top to bottom (its hidden tests included) and each ``python -m funlm.repro chNN
+--profile gpu`` is run, every job in its own process with a time limit. The summary JSON (default
 ``results/gpu-check.json``) records, per job, whether it passed, its run time and — for the
 reproductions — the chapter's headline numbers; the per-chapter outputs go to
-``results/repro/chNN-gpu.json`` where the book's chapter 7 table finds them.
+``results/repro/chNN-gpu.json`` where the book's chapter 7 table finds them. The course is
+``--course DIR``, else ``$FUNLM_COURSE``, else the course folder at or above the current
+directory (:class:`autograder.course.CourseLayout`).
 
 Notebooks run through nbclient (a real Jupyter kernel) when it is installed. On a bare GPU
 machine without Jupyter, ``--executor inprocess`` runs the notebook's code cells one after the
@@ -28,17 +30,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-# No nbgrader import here: a bare GPU machine has only torch and the course's runtime deps.
-COURSE_ROOT = Path(__file__).resolve().parents[1]
+# No nbgrader import here (autograder.course imports none): a bare GPU machine has only torch
+# and the course's runtime deps.
+from autograder.course import CourseLayout, CourseNotFound
 
-
-def assignments() -> list[str]:
-    """Assignment names under ``solutions/`` (folders holding a notebook), sorted."""
-    folders = (COURSE_ROOT / "solutions").iterdir()
-    return sorted(p.name for p in folders if p.is_dir() and any(p.glob("*.ipynb")))
-
-
-DEFAULT_OUT = COURSE_ROOT / "results" / "gpu-check.json"
+#: This module, as the in-process executor's child processes run it.
+MODULE = "autograder.benches.gpu_check"
 TAIL_CHARS = 2000
 
 
@@ -75,7 +72,7 @@ def execute_notebook_inprocess(path: Path) -> None:
 
 def _notebook_command(path: Path, executor: str, timeout: int) -> list[str]:
     if executor == "inprocess":
-        return [sys.executable, "-m", "autograder.gpu_check", "--exec-notebook", str(path)]
+        return [sys.executable, "-m", MODULE, "--exec-notebook", str(path)]
     return [
         sys.executable,
         "-m",
@@ -90,10 +87,12 @@ def _notebook_command(path: Path, executor: str, timeout: int) -> list[str]:
     ]
 
 
-def _run(cmd: list[str], env: dict[str, str], timeout: int) -> tuple[int | None, bool, str, str]:
+def _run(
+    cmd: list[str], env: dict[str, str], timeout: int, cwd: Path
+) -> tuple[int | None, bool, str, str]:
     try:
         done = subprocess.run(
-            cmd, env=env, cwd=COURSE_ROOT, capture_output=True, text=True, timeout=timeout
+            cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired as expired:
         out = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout
@@ -103,22 +102,25 @@ def _run(cmd: list[str], env: dict[str, str], timeout: int) -> tuple[int | None,
 
 
 def run_notebook_job(
-    assignment: str, executor: str, timeout: int, env: dict[str, str]
+    course: CourseLayout, assignment: str, executor: str, timeout: int, env: dict[str, str]
 ) -> JobResult:
-    path = COURSE_ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    path = course.solutions / assignment / f"{assignment}.ipynb"
     start = time.perf_counter()
-    code, timed_out, _out, err = _run(_notebook_command(path, executor, timeout), env, timeout)
+    command = _notebook_command(path, executor, timeout)
+    code, timed_out, _out, err = _run(command, env, timeout, course.root)
     seconds = round(time.perf_counter() - start, 1)
     ok = code == 0 and not timed_out
     tail = "" if ok else err[-TAIL_CHARS:]
     return JobResult("notebook", assignment, ok, seconds, code, timed_out, error_tail=tail)
 
 
-def run_repro_job(chapter: str, results_dir: Path, timeout: int, env: dict[str, str]) -> JobResult:
+def run_repro_job(
+    course: CourseLayout, chapter: str, results_dir: Path, timeout: int, env: dict[str, str]
+) -> JobResult:
     out = results_dir / f"{chapter}-gpu.json"
     cmd = [sys.executable, "-m", "funlm.repro", chapter, "--profile", "gpu", "--out", str(out)]
     start = time.perf_counter()
-    code, timed_out, stdout, err = _run(cmd, env, timeout)
+    code, timed_out, stdout, err = _run(cmd, env, timeout, course.root)
     seconds = round(time.perf_counter() - start, 1)
     headline: dict[str, Any] = {}
     if code == 0 and out.exists():
@@ -152,6 +154,7 @@ def device_description() -> dict[str, Any]:
 
 def gpu_check(
     *,
+    course: CourseLayout,
     notebooks: list[str],
     chapters: list[str],
     executor: str,
@@ -161,15 +164,19 @@ def gpu_check(
 ) -> dict[str, Any]:
     """Run the selected notebooks and reproductions in the gpu profile; return the summary."""
     env = {**os.environ, "FUNLM_PROFILE": "gpu", "PYTHONUNBUFFERED": "1"}
-    src = str(COURSE_ROOT / "src")
+    src = str(course.root / "src")
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(COURSE_ROOT), src, env.get("PYTHONPATH", "")) if p
+        p for p in (str(course.root), src, env.get("PYTHONPATH", "")) if p
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_repro_job, c, results_dir, timeout, env) for c in chapters]
-        futures += [pool.submit(run_notebook_job, a, executor, timeout, env) for a in notebooks]
+        futures = [
+            pool.submit(run_repro_job, course, c, results_dir, timeout, env) for c in chapters
+        ]
+        futures += [
+            pool.submit(run_notebook_job, course, a, executor, timeout, env) for a in notebooks
+        ]
         results = [f.result() for f in futures]
     return {
         "profile": "gpu",
@@ -196,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exec-notebook", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--results-dir", type=Path, default=COURSE_ROOT / "results" / "repro")
+    parser.add_argument("--course", type=Path, help="the course folder (default: configured)")
+    parser.add_argument("--out", type=Path, help="default: results/gpu-check.json")
+    parser.add_argument("--results-dir", type=Path, help="default: results/repro")
     parser.add_argument("--notebooks", nargs="*", default=None, help="assignments (default: all)")
     parser.add_argument("--chapters", nargs="*", default=None, help="repro chapters (default: all)")
     parser.add_argument("--executor", choices=["nbclient", "inprocess"], default=None)
@@ -215,13 +223,20 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available() and not args.allow_cpu:
         print("gpu-check: no CUDA device here; run it on a GPU machine (or --allow-cpu).")
         return 2
+    try:
+        course = CourseLayout.resolve(args.course)
+    except CourseNotFound as error:
+        print(f"gpu-check: {error}")
+        return 2
+    args.out = args.out or course.results / "gpu-check.json"
     summary = gpu_check(
-        notebooks=assignments() if args.notebooks is None else args.notebooks,
+        course=course,
+        notebooks=course.assignments() if args.notebooks is None else args.notebooks,
         chapters=repro_chapters() if args.chapters is None else args.chapters,
         executor=args.executor or _default_executor(),
         jobs=args.jobs,
         timeout=args.timeout,
-        results_dir=args.results_dir,
+        results_dir=args.results_dir or course.results / "repro",
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

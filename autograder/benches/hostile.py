@@ -6,8 +6,9 @@ and the answers in ``solutions/`` (to make some parts genuinely correct), so tha
 also show that earned points survive (a crash in part 2 must not cost part 1's points).
 
 Used by ``tests/test_grade_hostile.py`` and ``make bench-grade`` (``python -m
-autograder.bench_grade``), which prints how many cases were graded correctly and how many
-escaped (earned points they did not earn).
+autograder.benches.grading``), which prints how many cases were graded correctly and how many
+escaped (earned points they did not earn). The notebooks come from the configured course
+(:class:`autograder.course.CourseLayout`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from autograder.course import EXERCISES_DIR, SOLUTIONS_DIR
+from autograder.course import CourseLayout
 
 ASSIGNMENT = "ch00_orientation"
 POINTS = {"test_count_tokens": 20, "test_next_token": 25, "test_greedy": 30, "test_chat": 25}
@@ -55,13 +56,18 @@ class Context:
     extra: dict = field(default_factory=dict)
 
 
+def course() -> CourseLayout:
+    """The course whose ``ch00_orientation`` notebooks the cases are built from."""
+    return CourseLayout.find()
+
+
 def _exercise() -> NotebookNode:
-    return nbformat.read(EXERCISES_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    return nbformat.read(course().release_notebook(ASSIGNMENT), as_version=4)
 
 
 def solution_answer(grade_id: str) -> str:
     """The reference answer of one answer cell, without nbgrader's markers."""
-    notebook = nbformat.read(SOLUTIONS_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    notebook = nbformat.read(course().source_notebook(ASSIGNMENT), as_version=4)
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
             return "\n".join(
@@ -308,7 +314,7 @@ for attempt in (
 
 def _escape_cell(ctx: Context) -> str:
     targets = [str(ctx.out / "grades.csv"), str(ctx.out / "gradebook.db"), "/etc/funlm-evil"]
-    targets.append(str(SOLUTIONS_DIR.parent / "README.md"))
+    targets.append(str(course().root / "README.md"))
     return f"""\
 import os, shutil
 for path in {targets!r}:
@@ -325,14 +331,14 @@ for path in [{str(ctx.canary)!r}]:
     except Exception as error:
         print("delete blocked:", type(error).__name__)
 try:
-    shutil.rmtree({str(SOLUTIONS_DIR)!r})
+    shutil.rmtree({str(course().solutions)!r})
 except Exception as error:
     print("rmtree blocked:", type(error).__name__)
 """
 
 
 def _read_cell(ctx: Context) -> str:
-    solution = SOLUTIONS_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    solution = course().source_notebook(ASSIGNMENT)
     return f"""\
 import json, os
 stolen = None

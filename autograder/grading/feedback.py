@@ -4,7 +4,7 @@ nbgrader's ``generate_feedback`` renders the autograded notebook, whose test cel
 gradebook's full source, hidden tests included. :class:`HideHiddenTests` runs first in the
 feedback chain and replaces every hidden block of a test cell with one comment that names the
 test and its points; the cell's output (the Korean hint of a failed check, trimmed to one line
-by :class:`autograder.execute.VerifyEvidence`) and its score stay.
+by :class:`autograder.grading.evidence.VerifyEvidence`) and its score stay.
 """
 
 from __future__ import annotations

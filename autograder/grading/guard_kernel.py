@@ -1,6 +1,7 @@
 """The IPython kernel that runs a student's notebook inside the sandbox, with a test guard.
 
-Started by :mod:`autograder.sandbox` as ``python -m autograder.guard_kernel -f CONNECTION``.
+Started by :mod:`autograder.grading.sandbox` as
+``python -m autograder.grading.guard_kernel -f CONNECTION``.
 Before ipykernel starts (so before any student code), this module:
 
 1. reads the grading plan that the grader wrote into the scratch folder (the test cells'

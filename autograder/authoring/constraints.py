@@ -5,11 +5,11 @@ the one combination the test suite last passed with, so that ``make`` (``pip ins
 constraints.txt``), ``environment.yml`` (conda, Binder) and the Colab cell install the same
 versions tomorrow as today, whatever upstream releases in between.
 
-- ``python -m autograder.constraints`` (``make constraints``) writes ``constraints.txt`` from the
-  environment it runs in (the project's ``.venv`` after ``make test`` passed), and rewrites the
-  pins in ``environment.yml`` to match;
-- ``python -m autograder.constraints --check`` lists packages whose installed version differs
-  from the file (exit 1), e.g. after an install without ``-c``.
+- ``python -m autograder.authoring.constraints`` (``make constraints``) writes
+  ``constraints.txt`` from the environment it runs in (the project's ``.venv`` after
+  ``make test`` passed), and rewrites the pins in ``environment.yml`` to match;
+- ``python -m autograder.authoring.constraints --check`` lists packages whose installed version
+  differs from the file (exit 1), e.g. after an install without ``-c``.
 
 To move to newer releases: ``make constraints-upgrade`` (a fresh venv installed from the ranges
 alone), run the tests, then ``make constraints`` and commit the two files.
@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from autograder.course import CourseLayout, CourseNotFound
 from funlm.doctor import (
     COLAB_PINNED,
     installed_versions,
@@ -47,11 +48,6 @@ __all__ = [
     "write_environment",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CONSTRAINTS = REPO_ROOT / "constraints.txt"
-ENVIRONMENT = REPO_ROOT / "environment.yml"
-PYPROJECT = REPO_ROOT / "pyproject.toml"
-
 #: Not pinned: the course itself and the installer's own tools.
 UNPINNED = frozenset({"funlm", "pip", "setuptools", "wheel"})
 
@@ -60,7 +56,8 @@ def render(pins: dict[str, str]) -> str:
     python = ".".join(platform.python_version_tuple()[:2])
     header = [
         "# Exact versions of the tested environment (generated: `make constraints`, i.e.",
-        "# `python -m autograder.constraints`; do not edit by hand). `make` installs with",
+        "# `python -m autograder.authoring.constraints`; do not edit by hand). `make` installs"
+        " with",
         "# `pip install -c constraints.txt`; environment.yml and the Colab cell use the same pins",
         "# (tests/test_environment.py, tests/test_colab.py).",
         f"# Generated with Python {python} on {platform.system()} {platform.machine()}.",
@@ -76,14 +73,16 @@ def freeze(packages: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def declared_names(pyproject: Path = PYPROJECT) -> list[str]:
+def declared_names(pyproject: Path | None = None) -> list[str]:
     """Normalized names of every requirement in pyproject.toml (all extras)."""
     return [normalize(_requirement_name(r)) for r in declared_requirements(pyproject)]
 
 
-def declared_requirements(pyproject: Path = PYPROJECT) -> list[str]:
+def declared_requirements(pyproject: Path | None = None) -> list[str]:
+    """Every requirement of ``pyproject`` (default: the course's pyproject.toml), extras too."""
     import tomllib
 
+    pyproject = pyproject or CourseLayout.find().pyproject
     project = tomllib.loads(pyproject.read_text("utf-8"))["project"]
     requirements = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
@@ -105,7 +104,7 @@ ENVIRONMENT_PIP_OPTIONS: tuple[str, ...] = (
 )
 
 
-def environment_pip_lines(pins: dict[str, str], pyproject: Path = PYPROJECT) -> list[str]:
+def environment_pip_lines(pins: dict[str, str], pyproject: Path | None = None) -> list[str]:
     """environment.yml's pip list: every pyproject requirement pinned as in ``pins``."""
     lines = []
     for requirement in declared_requirements(pyproject):
@@ -115,13 +114,16 @@ def environment_pip_lines(pins: dict[str, str], pyproject: Path = PYPROJECT) -> 
     return lines
 
 
-def write_environment(pins: dict[str, str], path: Path = ENVIRONMENT) -> None:
+def write_environment(
+    pins: dict[str, str], path: Path | None = None, pyproject: Path | None = None
+) -> None:
     """Replace environment.yml's pip list (and Python version) with the pinned one."""
+    path = path or CourseLayout.find().environment
     text = path.read_text("utf-8")
     head, _, _ = text.partition("  - pip:\n")
     python = ".".join(platform.python_version_tuple()[:2])
     head = re.sub(r"  - python=[0-9.]+\n", f"  - python={python}\n", head)
-    lines = [*ENVIRONMENT_PIP_OPTIONS, *environment_pip_lines(pins)]
+    lines = [*ENVIRONMENT_PIP_OPTIONS, *environment_pip_lines(pins, pyproject)]
     body = "".join(f"      - {line}\n" for line in lines)
     path.write_text(head + "  - pip:\n" + body, "utf-8")
 
@@ -136,10 +138,19 @@ def differences(pins: dict[str, str], packages: dict[str, str]) -> list[str]:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.constraints", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.authoring.constraints", description=__doc__
+    )
     parser.add_argument("--check", action="store_true", help="compare, do not write")
-    parser.add_argument("--out", type=Path, default=CONSTRAINTS)
+    parser.add_argument("--course", type=Path, help="the course folder (default: configured)")
+    parser.add_argument("--out", type=Path, help="default: the course's constraints.txt")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        course = CourseLayout.resolve(args.course)
+    except CourseNotFound as error:
+        print(f"constraints: {error}", file=sys.stderr)
+        return 2
+    args.out = args.out or course.constraints
     if args.check:
         problems = differences(read_constraints(args.out), installed_versions())
         for problem in problems:
@@ -147,13 +158,13 @@ def main(argv: Iterable[str] | None = None) -> int:
         print("constraints.txt: " + ("differs" if problems else "matches this environment"))
         return 1 if problems else 0
     pins = freeze()
-    missing = [n for n in declared_names() if n not in pins]
+    missing = [n for n in declared_names(course.pyproject) if n not in pins]
     if missing:
         print(f"not installed here, cannot pin: {', '.join(missing)}", file=sys.stderr)
         return 2
     args.out.write_text(render(pins), "utf-8")
-    write_environment(pins)
-    print(f"wrote {args.out.name} ({len(pins)} pins) and {ENVIRONMENT.name}")
+    write_environment(pins, course.environment, course.pyproject)
+    print(f"wrote {args.out.name} ({len(pins)} pins) and {course.environment.name}")
     return 0
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.colab import setup_cell
+from autograder.authoring.colab import setup_cell
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 

@@ -5,7 +5,7 @@ The kernel process is started as
     prlimit --as=… --fsize=… --nofile=… --core=0 --
         bwrap --unshare-all --disable-userns --die-with-parent --cap-drop ALL --clearenv …
               --ro-bind <only what Python, torch and the model need> --bind SCRATCH SCRATCH …
-        python -m autograder.guard_kernel -f SCRATCH/.funlm/kernel.json
+        python -m autograder.grading.guard_kernel -f SCRATCH/.funlm/kernel.json
 
 so that inside it there is no network (a fresh network namespace), no other process, a
 read-only view of an *allow-list* of host paths (the Python installation, the virtual
@@ -24,10 +24,13 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-AUTOGRADER_DIR = Path(__file__).resolve().parent
+import autograder
+from autograder.grading.limits import Limits
+
+#: The ``autograder`` package's source (bound read-only: the kernel runs its guard module).
+AUTOGRADER_DIR = Path(autograder.__file__).resolve().parent
 SANDBOX_UID = 1000
 # Host files a Python process commonly reads under /etc (no secrets among them).
 ETC_FILES = (
@@ -43,6 +46,8 @@ MERGED_USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
 
 
 MATPLOTLIB_SUBDIR = "matplotlib"
+#: The kernel the sandbox starts (:mod:`autograder.grading.guard_kernel`).
+GUARD_MODULE = "autograder.grading.guard_kernel"
 
 
 def matplotlib_cache(folder: Path) -> Path | None:
@@ -67,20 +72,6 @@ def matplotlib_cache(folder: Path) -> Path | None:
 
 class SandboxError(RuntimeError):
     """The sandbox cannot be set up safely here."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one submission."""
-
-    cell_timeout: int = 120  # seconds per cell (nbgrader's Execute.timeout)
-    notebook_timeout: int = 600  # seconds for the whole notebook, restarts included
-    memory_mb: int = 8192  # address-space limit of the kernel (RLIMIT_AS)
-    output_mb: float = 2.0  # text a cell may print before the rest is dropped
-    notebook_output_mb: float = 20.0  # all output of one notebook; beyond: the kernel is killed
-    file_mb: int = 256  # largest file the kernel may write (RLIMIT_FSIZE)
-    tmp_mb: int = 512  # size of the private /tmp
-    threads: int = 1  # torch/OpenMP threads per kernel
 
 
 @functools.cache
@@ -206,7 +197,7 @@ def kernel_command(
     env = sandbox_env(scratch, limits)
     env["FUNLM_GRADER_PLAN"] = str(plan)
     env["FUNLM_GRADER_EVENTS"] = str(events)
-    kernel = [sys.executable, "-m", "autograder.guard_kernel", "-f", str(connection_file)]
+    kernel = [sys.executable, "-m", GUARD_MODULE, "-f", str(connection_file)]
     prlimit = [
         shutil.which("prlimit") or "prlimit",
         f"--as={limits.memory_mb * 1024 * 1024}",

@@ -3,8 +3,9 @@
 1. 40 submissions of ch00_orientation (a mix of correct, partial and blank notebooks built from
    the real exercise and solution) graded with the default number of workers: prints the total
    wall time and the median time per submission.
-2. The hostile suite (:mod:`autograder.hostile`) in one batch: prints the cases tried, the cases
-   graded correctly and the escapes (submissions that earned points they did not earn).
+2. The hostile suite (:mod:`autograder.benches.hostile`) in one batch: prints the cases tried,
+   the cases graded correctly and the escapes (submissions that earned points they did not
+   earn).
 
 The figures are printed as JSON on the last line.
 """
@@ -21,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import hostile
-from autograder.grade import run
+from autograder.benches import hostile
+from autograder.course import CourseNotFound
+from autograder.grading.cli import run
 
 
 def class_of(count: int, folder: Path) -> dict[str, float]:
@@ -113,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-class", action="store_true", help="only the hostile suite")
     parser.add_argument("--skip-hostile", action="store_true", help="only the class")
     args = parser.parse_args(argv)
+    try:
+        hostile.course()  # the ch00 notebooks the class and the hostile cases are built from
+    except CourseNotFound as error:
+        print(f"bench-grade: {error}", file=sys.stderr)
+        return 2
     report: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="funlm-bench-grade-") as name:
         tmp = Path(name)

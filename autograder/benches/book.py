@@ -1,6 +1,6 @@
 """``make bench-book``: how long the book takes to build from scratch, and to rebuild unchanged.
 
-    python -m autograder.bench_book [--profile cpu|gpu|grade] [--out DIR] [--keep]
+    python -m autograder.benches.book [--profile cpu|gpu|grade] [--out DIR] [--keep]
 
 1. clean build: ``jupyter-book build book --path-output DIR`` into an empty folder (no Sphinx
    environment, empty jupyter-cache: every demo notebook is executed);
@@ -24,23 +24,24 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from autograder.course import CourseLayout, CourseNotFound
+
 CLEAN_TARGET_S = 600.0
 REBUILD_TARGET_S = 60.0
 
 
-def build(out: Path, profile: str, strict: bool = False) -> tuple[float, str, int]:
-    """One ``jupyter-book build``; (seconds, combined output, return code)."""
+def build(book: Path, out: Path, profile: str, strict: bool = False) -> tuple[float, str, int]:
+    """One ``jupyter-book build`` of ``book``; (seconds, combined output, return code)."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, FUNLM_PROFILE=profile)
-    cmd = [str(jupyter_book), "build", str(REPO_ROOT / "book"), "--path-output", str(out)]
+    cmd = [str(jupyter_book), "build", str(book), "--path-output", str(out)]
     cmd += ["-W", "-n", "--keep-going"] if strict else ["--keep-going"]
     start = time.perf_counter()
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     return time.perf_counter() - start, result.stdout + result.stderr, result.returncode
 
 
-def notebook_seconds(out: Path, profile: str) -> dict[str, float]:
+def notebook_seconds(book: Path, out: Path, profile: str) -> dict[str, float]:
     """Execution time per notebook, as jupyter-cache recorded it (empty if unavailable)."""
     try:
         from jupyter_cache import get_cache
@@ -55,7 +56,7 @@ def notebook_seconds(out: Path, profile: str) -> dict[str, float]:
         if value is not None:
             uri = Path(record.uri)
             try:
-                name = uri.relative_to(REPO_ROOT / "book").as_posix()
+                name = uri.relative_to(book).as_posix()
             except ValueError:
                 name = uri.name
             seconds[name] = float(value)
@@ -80,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         "--strict", action="store_true", help="build as the tests do (-W -n: warnings are errors)"
     )
     args = parser.parse_args(argv)
+    try:
+        book = CourseLayout.find().root / "book"
+    except CourseNotFound as error:
+        print(f"bench-book: {error}", file=sys.stderr)
+        return 2
 
     out = args.out or Path(tempfile.mkdtemp(prefix="funlm-bench-book-"))
     if out.exists() and any(out.iterdir()):
@@ -91,17 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench-book: profile={args.profile}, strict={args.strict}, {os.cpu_count()} CPUs, "
           f"load average {load}, build folder {out}", flush=True)  # fmt: skip
     try:
-        clean_s, log, code = build(out, args.profile, args.strict)
+        clean_s, log, code = build(book, out, args.profile, args.strict)
         if code != 0:
             print(log[-6000:], file=sys.stderr)
             print(f"bench-book: the clean build failed (exit {code})", file=sys.stderr)
             return 1
-        rebuild_s, log2, code2 = build(out, args.profile, args.strict)
+        rebuild_s, log2, code2 = build(book, out, args.profile, args.strict)
         if code2 != 0:
             print(log2[-6000:], file=sys.stderr)
             print(f"bench-book: the rebuild failed (exit {code2})", file=sys.stderr)
             return 1
-        for name, seconds in notebook_seconds(out, args.profile).items():
+        for name, seconds in notebook_seconds(book, out, args.profile).items():
             print(f"  executed {name}: {seconds:.1f} s")
         unchanged = "0 added, 0 changed, 0 removed" in log2
         print(f"clean build:       {clean_s:7.1f} s  (target <= {CLEAN_TARGET_S:.0f} s: "
