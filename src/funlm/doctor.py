@@ -53,7 +53,8 @@ STATUS_MARK = {"ok": "✅", "warn": "⚠️ ", "fail": "❌"}
 #: course code calls. Colab's own torch (a CUDA build), numpy, matplotlib, scikit-learn,
 #: ipywidgets and tqdm stay as Colab ships them: replacing them in a running Colab kernel needs
 #: a runtime restart (numpy) or breaks Colab's CUDA build and widget frontend (torch,
-#: ipywidgets); pyproject's ranges still apply to them (autograder/colab.py writes the cell).
+#: ipywidgets); pyproject's ranges still apply to them (autograder/authoring/colab.py writes
+#: the cell).
 COLAB_PINNED: tuple[str, ...] = (
     "transformers",
     "tokenizers",
