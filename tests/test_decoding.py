@@ -124,6 +124,12 @@ def test_greedy_batch_equals_generate_on_each_prompt_alone(tiny):
     assert out.tokens == expected
     assert len({tuple(t) for t in expected}) == 3  # the model is not degenerate
     assert out.row_steps == 3 * 8 and out.prompt_length == max(len(r) for r in ROWS)
+    none = generate_tokens(tiny, ROWS, n=2, max_new_tokens=0, eos_token_id=None, pad_token_id=PAD)
+    assert none.tokens == [[]] * 6 and none.row_steps == 0
+    assert (
+        generate_tokens(tiny, [], max_new_tokens=3, eos_token_id=None, pad_token_id=PAD).tokens
+        == []
+    )
 
 
 def test_a_shared_prefix_cache_gives_the_same_tokens_as_no_cache(tiny):

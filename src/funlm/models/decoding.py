@@ -371,6 +371,8 @@ def generate_tokens(
     prefix = prefix if prefix is not None and prefix.length else None
     prefix_length = prefix.length if prefix is not None else 0
     width = max((len(r) for r in rows), default=0)
+    if not rows or max_new_tokens <= 0:
+        return Generated([[] for _ in range(batch)], 0, prefix_length + width)
     capacity = prefix_length + width + max_new_tokens + 1
     if prefix is not None:
         cache = prefix.cache(model, len(rows), capacity=capacity)
