@@ -1,14 +1,21 @@
 """Decoding throughput of SmolLM2 with :func:`funlm.models.decoding.generate_tokens`.
 
-``python -m funlm.models.bench_decode`` (or ``make bench-decode``) decodes a fixed number of
-new tokens after chapter 6's ReAct prompts (a long shared prefix: instructions, tools and
-few-shot trajectories; then each task's question) at batch sizes 1, 8 and 32, and prints the
-tokens per second of each, with the machine's load average before and after. EOS is ignored,
-so every row decodes exactly ``--new-tokens`` tokens; the shared prefix is computed once
-beforehand (reported apart), the rows' own tokens (the prefill) are inside the timed call.
+``python -m funlm.models.bench_decode`` (or ``make bench-decode``) decodes after chapter 6's
+ReAct prompts (a long shared prefix: instructions, tools and few-shot trajectories; then each
+task's question) at batch sizes 1, 8 and 32 and prints, for each, the tokens per second of
 
-This is a benchmark, not a test: the figure depends on the machine and on what else runs on
-it (compare runs at a low load average). Greedy decoding, float32, the profile's device.
+- ``decode``: the steady state, one new token per row per step (the time of a call that
+  decodes ``--new-tokens + 1`` tokens minus that of a call that decodes 1, i.e. without the
+  prefill);
+- ``end-to-end``: the whole call, the prefill of every row's own tokens included.
+
+EOS is ignored, so every row decodes exactly the asked number of tokens; the shared prefix is
+computed once beforehand (reported apart). The load average before and after and
+``OMP_WAIT_POLICY`` are printed too: on a shared 2-core machine both change the figure a lot
+(the Makefile exports ``OMP_WAIT_POLICY=PASSIVE``, which costs throughput on a quiet machine
+but protects a busy one).
+
+This is a benchmark, not a test. Greedy decoding, float32, the profile's device.
 """
 
 from __future__ import annotations
@@ -36,10 +43,10 @@ def run(
     batches: Sequence[int] = DEFAULT_BATCHES,
     *,
     new_tokens: int = 32,
-    repeats: int = 1,
+    repeats: int = 2,
     device: str | None = None,
 ) -> dict[str, Any]:
-    """Time greedy decoding at each batch size; the best of ``repeats`` runs counts."""
+    """Time greedy decoding at each batch size; the best of ``repeats`` runs of each call counts."""
     import torch
 
     import funlm
@@ -54,7 +61,7 @@ def run(
     prefix_seconds = time.perf_counter() - start
     suffixes = [r[shared:] for r in rows]
 
-    def decode(batch: int, n_tokens: int) -> float:
+    def timed(batch: int, n_tokens: int) -> float:
         start = time.perf_counter()
         out = generate_tokens(
             model,
@@ -69,28 +76,32 @@ def run(
             raise RuntimeError(f"{out.row_steps} tokens decoded, expected {batch * n_tokens}")
         return seconds
 
-    decode(1, 2)  # warm-up: first calls allocate and pick kernels
+    timed(1, 2)  # warm-up: first calls allocate and pick kernels
     results = []
     for batch in batches:
-        seconds = min(decode(batch, new_tokens) for _ in range(repeats))
-        tokens = batch * new_tokens
-        results.append(
-            {
-                "batch": batch,
-                "new_tokens": tokens,
-                "seconds": round(seconds, 2),
-                "tokens_per_second": round(tokens / seconds, 1),
-            }
-        )
+        first = min(timed(batch, 1) for _ in range(repeats))  # prefill + first token
+        total = min(timed(batch, new_tokens + 1) for _ in range(repeats))
+        decode = max(total - first, 1e-9)
+        row = {
+            "batch": batch,
+            "prefill_seconds": round(first, 2),
+            "decode_seconds": round(decode, 2),
+            "decode_tokens_per_second": round(batch * new_tokens / decode, 1),
+            "end_to_end_tokens_per_second": round(batch * (new_tokens + 1) / total, 1),
+        }
+        results.append(row)
         print(
-            f"batch {batch:>3}: {tokens:>5} tokens in {seconds:6.2f} s = "
-            f"{tokens / seconds:7.1f} tokens/s",
+            f"batch {batch:>3}: decode {row['decode_tokens_per_second']:7.1f} tokens/s, "
+            f"end-to-end {row['end_to_end_tokens_per_second']:7.1f} tokens/s "
+            f"(prefill {first:.2f} s, {new_tokens} steps {decode:.2f} s)",
             flush=True,
         )
     return {
         "model": "SmolLM2-135M-Instruct",
         "device": str(next(model.parameters()).device),
         "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+        "new_tokens_per_row": new_tokens,
         "prefix_tokens": shared,
         "prefix_seconds": round(prefix_seconds, 2),
         "row_tokens": [len(s) for s in suffixes[: max(batches)]],
@@ -106,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--batches", default=",".join(map(str, DEFAULT_BATCHES)), help="batch sizes, e.g. 1,8,32"
     )
     parser.add_argument("--new-tokens", type=int, default=32, help="tokens decoded per row")
-    parser.add_argument("--repeats", type=int, default=1, help="runs per batch size (best)")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each call (best)")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the profile's)")
     args = parser.parse_args(argv)
     batches = [int(b) for b in args.batches.split(",") if b.strip()]
