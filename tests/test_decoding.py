@@ -166,7 +166,7 @@ def test_rows_stop_at_eos_and_at_their_stop_rule(tiny):
         tiny, ROWS, max_new_tokens=8, eos_token_id=None, pad_token_id=PAD, stop=stop
     )
     assert [len(t) for t in short.tokens] == [1, 2, 3]
-    assert [t for t in short.tokens] == [p[: i + 1] for i, p in enumerate(plain.tokens)]
+    assert short.tokens == [p[: i + 1] for i, p in enumerate(plain.tokens)]
     assert sorted(set(seen)) == [0, 1, 2]
 
 
