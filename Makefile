@@ -151,3 +151,9 @@ repro: $(STAMP)
 # summary in results/gpu-check.json, per-chapter numbers in results/repro/chNN-gpu.json.
 gpu-check: $(STAMP)
 	source $(BIN)/activate && python -m autograder.benches.gpu_check
+
+# Decoding throughput: SmolLM2 tokens/s at batch 1/8/32 with funlm.models.decoding (a benchmark,
+# not a test; run it on a quiet machine, it prints the load average).
+.PHONY: bench-decode
+bench-decode: $(STAMP)
+	source $(BIN)/activate && python -m funlm.models.bench_decode

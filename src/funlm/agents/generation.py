@@ -5,7 +5,9 @@ completion per prompt. Anything with that method can drive the agent loop, so te
 scripted fake (:mod:`funlm.agents.fakes`) and the real runs use :class:`HFAgentLM` below.
 
 Why a custom decoding loop instead of ``model.generate``? Three things make agent evaluation
-on a 2-core CPU affordable:
+on a 2-core CPU affordable (the loop itself is the course's one decoding loop,
+:func:`funlm.models.decoding.generate_tokens`; this module adds the prompts' common prefix,
+stop strings and the format grammar):
 
 1. **Shared-prefix cache.** Every task's prompt starts with the same instructions and few-shot
    trajectories (hundreds of tokens). We run that prefix through the model once, keep its key/value
@@ -23,8 +25,6 @@ on a 2-core CPU affordable:
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:  # pragma: no cover
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from funlm.models.decoding import PrefixCache
 
 __all__ = ["ActionFormat", "AgentLM", "HFAgentLM", "common_prefix"]
 
@@ -198,48 +200,6 @@ class _Tokens:
 # --- the Hugging Face implementation -------------------------------------------------------
 
 
-@functools.cache
-def _layer_classes() -> tuple[type, type]:
-    """``(DynamicLayer, PreallocatedLayer)``, built on first use (transformers loads lazily)."""
-    import torch
-    from transformers.cache_utils import DynamicLayer
-
-    class PreallocatedLayer(DynamicLayer):
-        """A ``DynamicLayer`` that writes into buffers of ``capacity`` tokens instead of
-        concatenating (``DynamicLayer`` copies its whole cache at every generated token)."""
-
-        def __init__(self, capacity: int) -> None:
-            super().__init__()
-            self.capacity = capacity
-            self._k: torch.Tensor | None = None
-            self._v: torch.Tensor | None = None
-            self._n = 0
-
-        def update(self, key_states, value_states, *args, **kwargs):
-            if self._k is None:
-                b, h, _, d = key_states.shape
-                self._k = key_states.new_empty((b, h, self.capacity, d))
-                self._v = value_states.new_empty((b, h, self.capacity, d))
-                self.device, self.is_initialized = key_states.device, True
-            n, m = self._n, key_states.shape[-2]
-            if n + m > self._k.shape[-2]:  # out of room: double (rare)
-                grow = max(n + m, 2 * self._k.shape[-2]) - self._k.shape[-2]
-                pad = self._k.new_empty((*self._k.shape[:2], grow, self._k.shape[-1]))
-                self._k, self._v = torch.cat([self._k, pad], -2), torch.cat([self._v, pad], -2)
-            self._k[:, :, n : n + m] = key_states
-            self._v[:, :, n : n + m] = value_states
-            self._n = n + m
-            self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
-            return self.keys, self.values
-
-        def batch_select_indices(self, indices: torch.Tensor) -> None:
-            if self._k is not None:
-                self._k, self._v = self._k[indices], self._v[indices]
-                self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
-
-    return DynamicLayer, PreallocatedLayer
-
-
 class HFAgentLM:
     """Batched greedy generation with a causal LM from ``transformers`` (e.g. SmolLM2).
 
@@ -258,13 +218,9 @@ class HFAgentLM:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self._prefix_text: str | None = None
-        self._prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] = []
-        self._prefix_len = 0
+        self._prefix: PrefixCache | None = None
         self._formats: dict[ActionFormat, _Tokens] = {}
         self.tokens_generated = 0  # running count, for throughput reports
-        # transformers renamed `past_key_values` to `cache` (the old name warns); accept both.
-        params = inspect.signature(model.forward).parameters
-        self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
 
     # public API ---------------------------------------------------------------------------
 
@@ -307,40 +263,12 @@ class HFAgentLM:
         return self.tokenizer.encode(text, add_special_tokens=False) if text else []
 
     def _ensure_prefix(self, prefix: str) -> None:
-        import torch
+        from funlm.models.decoding import PrefixCache
 
         if prefix == self._prefix_text:
             return
-        self._prefix_text, self._prefix_kv, self._prefix_len = prefix, [], 0
-        ids = self._encode(prefix)
-        if not ids:
-            return
-        cache = self._new_cache(1)
-        with torch.no_grad():
-            self.model(
-                input_ids=torch.tensor([ids], device=self.model.device),
-                use_cache=True,
-                logits_to_keep=1,
-                **{self._cache_kwarg: cache},
-            )
-        self._prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]
-        self._prefix_len = len(ids)
-
-    def _new_cache(self, batch: int, capacity: int = 0):
-        """A cache holding the shared prefix for ``batch`` rows, with room for ``capacity`` tokens.
-
-        The layers write new keys/values into preallocated buffers instead of concatenating
-        (``DynamicCache`` copies the whole cache at every generated token).
-        """
-        from transformers import DynamicCache
-
-        cache = DynamicCache(config=self.model.config)
-        dynamic, preallocated = _layer_classes()
-        if capacity and all(type(layer) is dynamic for layer in cache.layers):
-            cache.layers = [preallocated(capacity) for _ in cache.layers]
-        for layer, (k, v) in zip(cache.layers, self._prefix_kv, strict=False):
-            layer.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1))
-        return cache
+        self._prefix_text = prefix
+        self._prefix = PrefixCache.build(self.model, self._encode(prefix))
 
     def _generate_chunk(
         self,
@@ -349,85 +277,48 @@ class HFAgentLM:
         max_new_tokens: int,
         formats: list[ActionFormat] | None,
     ) -> list[str]:
-        import torch
+        from funlm.models.decoding import generate_tokens
 
-        device = self.model.device
         eos = self.tokenizer.eos_token_id
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos
         encoded = [self._encode(s) for s in suffixes]
         if any(not ids for ids in encoded):
             raise ValueError("every prompt needs text after the common prefix")
-        batch, width = len(encoded), max(len(ids) for ids in encoded)
-        P = self._prefix_len
-        input_ids = torch.full((batch, width), pad, dtype=torch.long)
-        mask = torch.zeros((batch, P + width), dtype=torch.long)
-        mask[:, :P] = 1
-        positions = torch.zeros((batch, width), dtype=torch.long)
-        for i, ids in enumerate(encoded):
-            n = len(ids)
-            input_ids[i, width - n :] = torch.tensor(ids)
-            mask[i, P + width - n :] = 1
-            positions[i, width - n :] = torch.arange(P, P + n)
-        next_pos = positions[:, -1] + 1  # (B,)
 
-        states = []
+        states: list[_FormatState] = []
         if formats is not None:
             for fmt in formats:
                 if fmt not in self._formats:
                     self._formats[fmt] = _Tokens(self.tokenizer, fmt)
                 states.append(_FormatState(fmt, self._formats[fmt]))
 
-        new_tokens: list[list[int]] = [[] for _ in range(batch)]
-        rows = list(range(batch))  # original index of each row still in the batch
+        def choose(rows: Sequence[int], scores: torch.Tensor) -> list[int]:
+            scores = scores.cpu()
+            chosen = []
+            for j, i in enumerate(rows):
+                token = states[i].next_token(scores[j])
+                states[i].advance(token)
+                chosen.append(token)
+            return chosen
+
+        def finished(row: int, tokens: list[int]) -> bool:
+            if states:
+                return states[row].done
+            return bool(stop) and _cut_at_stop(self.tokenizer.decode(tokens), stop)[1]
+
         budget = max_new_tokens if not formats else max(map(self._format_budget, formats))
-        cache = self._new_cache(batch, capacity=P + width + budget + 1)
-        step_ids, step_pos = input_ids, positions
-        with torch.no_grad():
-            for _ in range(budget):
-                logits = (
-                    self.model(
-                        input_ids=step_ids.to(device),
-                        attention_mask=mask.to(device),
-                        position_ids=step_pos.to(device),
-                        use_cache=True,
-                        **{self._cache_kwarg: cache},
-                        logits_to_keep=1,
-                    )
-                    .logits[:, -1, :]
-                    .float()
-                    .cpu()
-                )  # (B, vocab)
-                chosen: list[int] = []
-                keep: list[int] = []
-                for j, i in enumerate(rows):
-                    if states:
-                        token = states[i].next_token(logits[j])
-                        states[i].advance(token)
-                        done = states[i].done
-                    else:
-                        token = int(logits[j].argmax())
-                        done = token == eos
-                    if token != eos:
-                        new_tokens[i].append(token)
-                    if not states and not done and stop:
-                        text = self.tokenizer.decode(new_tokens[i])
-                        done = _cut_at_stop(text, stop)[1]
-                    if not done:
-                        keep.append(j)
-                    chosen.append(token)
-                self.tokens_generated += len(rows)
-                if not keep:
-                    break
-                keep_t = torch.tensor(keep)
-                if len(keep) < len(rows):
-                    cache.batch_select_indices(keep_t.to(device))
-                    rows = [rows[j] for j in keep]
-                step_ids = torch.tensor(chosen)[keep_t].unsqueeze(1)
-                mask = torch.cat([mask[keep_t], torch.ones((len(keep), 1), dtype=torch.long)], 1)
-                next_pos = next_pos[keep_t]
-                step_pos = next_pos.unsqueeze(1)
-                next_pos = next_pos + 1
-        texts = [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in new_tokens]
+        out = generate_tokens(
+            self.model,
+            encoded,
+            prefix=self._prefix,
+            max_new_tokens=budget,
+            eos_token_id=eos,
+            pad_token_id=pad,
+            choose=choose if states else None,
+            stop=finished,
+        )
+        self.tokens_generated += out.row_steps
+        texts = [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in out.tokens]
         if formats is None:
             texts = [_cut_at_stop(t, stop)[0] for t in texts]
         return texts

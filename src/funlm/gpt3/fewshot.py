@@ -12,7 +12,6 @@ Reused by chapter 3 (in-context learning) and chapter 5 (prompt engineering).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -64,25 +63,6 @@ def _encode(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
     return list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
 
 
-def _forward_kwargs(model: PreTrainedModel) -> tuple[str, bool]:
-    """The name of the cache argument (transformers renamed it) and whether logits_to_keep works."""
-    params = inspect.signature(model.forward).parameters
-    cache_kwarg = "cache" if "cache" in params else "past_key_values"
-    return cache_kwarg, "logits_to_keep" in params
-
-
-def _prefix_cache(model: PreTrainedModel, prefix_ids: list[int], cache_kwarg: str) -> list:
-    """Keys and values of every layer for the shared prefix (batch 1)."""
-    import torch
-    from transformers import DynamicCache
-
-    cache = DynamicCache(config=model.config)
-    device = next(model.parameters()).device
-    model(input_ids=torch.tensor([prefix_ids], device=device), use_cache=True,
-          **{cache_kwarg: cache})  # fmt: skip
-    return [(layer.keys, layer.values) for layer in cache.layers]
-
-
 @answer_key
 def score_continuations(
     model: PreTrainedModel,
@@ -105,7 +85,8 @@ def score_continuations(
     forward pass per prompt scores all of them at once.
     """
     import torch
-    from transformers import DynamicCache
+
+    from funlm.models.decoding import PrefixCache, forward_rows
 
     prefix_ids = _encode(tokenizer, prefix)
     prompt_ids = [_encode(tokenizer, p) for p in prompts]
@@ -120,48 +101,27 @@ def score_continuations(
         rows = [(i, -1, ids) for i, ids in enumerate(prompt_ids)]
     else:
         rows = [(i, j, p + c) for i, p in enumerate(prompt_ids) for j, c in enumerate(cont_ids)]
-    cache_kwarg, can_keep = _forward_kwargs(model)
-    device = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    n_prefix = len(prefix_ids)
     scores = torch.zeros(len(prompts), len(continuations))
     order = sorted(range(len(rows)), key=lambda r: len(rows[r][2]))
-    with torch.no_grad():
-        prefix_kv = _prefix_cache(model, prefix_ids, cache_kwarg) if prefix_ids else []
-        for start in range(0, len(order), batch_size):
-            chunk = [rows[r] for r in order[start : start + batch_size]]
-            width = max(len(ids) for _, _, ids in chunk)
-            input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for b, (_, _, ids) in enumerate(chunk):
-                input_ids[b, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-                mask[b, width - len(ids) :] = 1
-            # positions count real tokens only, so left padding changes nothing
-            positions = (n_prefix + mask.cumsum(dim=1) - 1).clamp(min=0)
-            kwargs: dict = {}
-            if prefix_kv:
-                cache = DynamicCache(config=model.config)
-                for layer, (k, v) in zip(cache.layers, prefix_kv, strict=False):
-                    layer.update(k.expand(len(chunk), -1, -1, -1), v.expand(len(chunk), -1, -1, -1))
-                kwargs[cache_kwarg] = cache
-                mask = torch.cat([torch.ones(len(chunk), n_prefix, dtype=torch.long), mask], 1)
-            # only the last positions predict continuation tokens
-            keep = 1 if single else max(len(cont_ids[j]) for _, j, _ in chunk) + 1
-            if can_keep:
-                kwargs["logits_to_keep"] = keep
-            logits = model(
-                input_ids=input_ids.to(device), attention_mask=mask.to(device),
-                position_ids=positions.to(device), **kwargs,
-            ).logits[:, -keep:]  # fmt: skip
-            logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()  # (B, keep, V)
-            for b, (i, j, _) in enumerate(chunk):
-                if single:
-                    scores[i] = logprobs[b, -1, [c[0] for c in cont_ids]]
-                else:
-                    n_cont = len(cont_ids[j])
-                    # the logits at position t predict token t + 1
-                    steps = torch.arange(keep - n_cont - 1, keep - 1)
-                    scores[i, j] = logprobs[b, steps, torch.tensor(cont_ids[j])].sum()
+    prefix_kv = PrefixCache.build(model, prefix_ids) if prefix_ids else None
+    for start in range(0, len(order), batch_size):
+        chunk = [rows[r] for r in order[start : start + batch_size]]
+        # only the last positions predict continuation tokens
+        keep = 1 if single else max(len(cont_ids[j]) for _, j, _ in chunk) + 1
+        logits, _ = forward_rows(
+            model, [ids for _, _, ids in chunk], pad_token_id=pad, prefix=prefix_kv,
+            logits_to_keep=keep,
+        )  # fmt: skip
+        logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()  # (B, keep, V)
+        for b, (i, j, _) in enumerate(chunk):
+            if single:
+                scores[i] = logprobs[b, -1, [c[0] for c in cont_ids]]
+            else:
+                n_cont = len(cont_ids[j])
+                # the logits at position t predict token t + 1
+                steps = torch.arange(keep - n_cont - 1, keep - 1)
+                scores[i, j] = logprobs[b, steps, torch.tensor(cont_ids[j])].sum()
     return scores
 
 

@@ -1,7 +1,8 @@
 """Evaluation harness: run a prompting strategy over a task set, batched and seeded, and score it.
 
 - :func:`generate` — batched greedy or sampled generation with left padding. Prompts are sorted
-  by length so that each batch wastes little padding; outputs come back in the input order.
+  so that each batch shares a long prefix (its key/value cache is computed once, see
+  :mod:`funlm.models.decoding`); outputs come back in the input order.
 - :func:`score` — accuracy and format-error rate of extracted answers against gold answers.
 - :func:`run_strategy` — one strategy (``zero_shot``, ``few_shot``, ``cot``, ``zero_shot_cot``,
   ``self_consistency``, ``constrained``) on one task, returning a :class:`StrategyResult`.
@@ -18,6 +19,13 @@ import torch
 
 import funlm.prompt_eng.templates as T
 from funlm.answer_keys import answer_key
+from funlm.models.decoding import (
+    PrefixCache,
+    ProcessorFactory,
+    common_prefix_length,
+    generate_tokens,
+    shared_prefix_length,
+)
 from funlm.prompt_eng.constrained import (
     DigitsLogitsProcessor,
     LabelLogitsProcessor,
@@ -29,7 +37,6 @@ from funlm.prompt_eng.self_consistency import majority_vote
 from funlm.prompt_eng.tasks import Item
 
 Answer = Any  # a label (str), a number (int/float) or None for a format error
-ProcessorFactory = Callable[[int], Any]  # prompt_length -> logits processor
 
 STRATEGIES: tuple[str, ...] = (
     "zero_shot",
@@ -63,27 +70,6 @@ def prefix_batches(rows: Sequence[Sequence[int]], batch_size: int) -> list[list[
     return batches
 
 
-def cache_kwarg(model: Any) -> str:
-    """Name of the key/value-cache argument (``cache`` in recent transformers, else the old one)."""
-    import inspect
-
-    params = inspect.signature(model.forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
-
-
-def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
-    """Length of the longest token prefix shared by all ``rows``."""
-    if not rows:
-        return 0
-    n = min(len(r) for r in rows)
-    first = rows[0]
-    for i in range(n):
-        if any(r[i] != first[i] for r in rows):
-            return i
-    return n
-
-
-@torch.no_grad()
 def _generate_rows(
     model: Any,
     tokenizer: Any,
@@ -91,61 +77,33 @@ def _generate_rows(
     *,
     n: int,
     max_new_tokens: int,
-    sampling: dict[str, Any],
+    do_sample: bool,
+    temperature: float,
     processor: ProcessorFactory | None,
 ) -> list[list[str]]:
     """Generate ``n`` continuations for each token row, reading every prompt token only once.
 
-    Layout of the batch: ``[shared prefix | padding | own suffix]``.
-    1. The prefix shared by all rows (e.g. the system message and the few-shot demonstrations)
-       is run once, with batch size 1, and its key/value cache copied to every row.
-    2. The rows' own suffixes (all but their last token) are run once per row.
-    3. The cache is copied ``n`` times per row and ``generate`` continues from the last token.
-    Padding in the middle is masked out and position ids follow the attention mask, so the
-    result equals ordinary left-padded generation (up to floating-point rounding).
+    The prefix shared by all rows (e.g. the system message and the few-shot demonstrations)
+    is run once and its key/value cache copied to every row; the rows' own suffixes run once
+    per row; the ``n`` copies of a row then decode on their own
+    (:func:`funlm.models.decoding.generate_tokens`, which gives the tokens of ordinary
+    left-padded generation, up to floating-point rounding).
     """
-    from transformers import DynamicCache, LogitsProcessorList
-
-    pad = tokenizer.pad_token_id
-    # keep at least one token per row outside the cache: generate needs new input to start
-    shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)
-    suffixes = [list(r[shared:]) for r in rows]
-    width = max(len(s) for s in suffixes)
-    ids = [list(rows[0][:shared]) + [pad] * (width - len(s)) + s for s in suffixes]
-    mask = [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
-    device = model.device
-    input_ids = torch.tensor(ids, device=device)
-    attention_mask = torch.tensor(mask, device=device)
-    cache = DynamicCache(config=model.config)
-    key = cache_kwarg(model)
-    if shared > 0:  # 1. shared prefix, once
-        model(input_ids=input_ids[:1, :shared], use_cache=True, **{key: cache})
-        cache.batch_repeat_interleave(len(rows))
-    if width > 1:  # 2. own suffixes, once per row
-        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        model(
-            input_ids=input_ids[:, shared:-1],
-            attention_mask=attention_mask[:, :-1],
-            position_ids=positions[:, shared:-1],
-            use_cache=True,
-            **{key: cache},
-        )
-    cache.batch_repeat_interleave(n)  # 3. n copies per row
-    kwargs: dict[str, Any] = dict(sampling)
-    if shared > 0 or width > 1:
-        kwargs[key] = cache
-    prompt_length = input_ids.shape[1]
-    if processor is not None:
-        kwargs["logits_processor"] = LogitsProcessorList([processor(prompt_length)])
-    out = model.generate(
-        input_ids=input_ids.repeat_interleave(n, dim=0),
-        attention_mask=attention_mask.repeat_interleave(n, dim=0),
+    shared = shared_prefix_length(rows)
+    prefix = PrefixCache.build(model, rows[0][:shared]) if shared else None
+    out = generate_tokens(
+        model,
+        [list(r[shared:]) for r in rows],
+        prefix=prefix,
+        n=n,
         max_new_tokens=max_new_tokens,
-        pad_token_id=pad,
         eos_token_id=tokenizer.eos_token_id,
-        **kwargs,
+        pad_token_id=tokenizer.pad_token_id,
+        do_sample=do_sample,
+        temperature=temperature,
+        processor=processor,
     )
-    texts = tokenizer.batch_decode(out[:, prompt_length:], skip_special_tokens=True)
+    texts = tokenizer.batch_decode(out.tokens, skip_special_tokens=True)
     return [[t.strip() for t in texts[j * n : (j + 1) * n]] for j in range(len(rows))]
 
 
@@ -175,9 +133,6 @@ def generate_samples(
         return []
     rows = [tokenizer.encode(p, add_special_tokens=False) for p in prompts]
     per_batch = max(1, batch_size // n)
-    sampling: dict[str, Any] = {"do_sample": False}
-    if do_sample:
-        sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
     results: list[list[str]] = [[] for _ in prompts]
     for b, idx in enumerate(prefix_batches(rows, per_batch)):
         if do_sample:
@@ -188,7 +143,8 @@ def generate_samples(
             [rows[i] for i in idx],
             n=n,
             max_new_tokens=max_new_tokens,
-            sampling=sampling,
+            do_sample=do_sample,
+            temperature=temperature,
             processor=processor,
         )
         for i, o in zip(idx, outs, strict=True):
