@@ -37,6 +37,17 @@ def test_inprocess_executor_shares_one_namespace_and_runs_in_the_notebook_folder
     assert (tmp_path / "done.txt").read_text() == f"42{tmp_path}"
 
 
+def test_inprocess_executor_offers_display_like_a_kernel(tmp_path, capsys):
+    # notebooks call display() without importing it, as in Jupyter
+    nb = _notebook(tmp_path / "show.ipynb", "display('shown by display')")
+    cwd = os.getcwd()
+    try:
+        gpu_check.execute_notebook_inprocess(nb)
+    finally:
+        os.chdir(cwd)
+    assert "shown by display" in capsys.readouterr().out
+
+
 def test_inprocess_executor_propagates_a_failing_cell(tmp_path):
     nb = _notebook(tmp_path / "bad.ipynb", "x = 1", "assert x == 2, 'hidden test failed'")
     cwd = os.getcwd()

@@ -59,7 +59,15 @@ def execute_notebook_inprocess(path: Path) -> None:
 
     matplotlib.use("Agg")
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+    # IPython puts `display` among a kernel's builtins; notebooks call it without an import.
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - a bare machine without IPython
+
+        def display(*objects: Any, **_: Any) -> None:
+            print(*objects)
+
+    namespace: dict[str, Any] = {"__name__": "__main__", "display": display}
     os.chdir(path.parent)
     for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":
