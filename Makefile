@@ -156,4 +156,4 @@ gpu-check: $(STAMP)
 # not a test; run it on a quiet machine, it prints the load average).
 .PHONY: bench-decode
 bench-decode: $(STAMP)
-	source $(BIN)/activate && python -m funlm.models.bench_decode
+	source $(BIN)/activate && python -m funlm.bench_decode

@@ -1,6 +1,6 @@
 """Decoding throughput of SmolLM2 with :func:`funlm.models.decoding.generate_tokens`.
 
-``python -m funlm.models.bench_decode`` (or ``make bench-decode``) decodes after chapter 6's
+``python -m funlm.bench_decode`` (or ``make bench-decode``) decodes after chapter 6's
 ReAct prompts (a long shared prefix: instructions, tools and few-shot trajectories; then each
 task's question) at batch sizes 1, 8 and 32 and prints, for each, the tokens per second of
 
@@ -49,11 +49,11 @@ def run(
     """Time greedy decoding at each batch size; the best of ``repeats`` runs of each call counts."""
     import torch
 
-    import funlm
     from funlm.models.decoding import PrefixCache, generate_tokens, shared_prefix_length
+    from funlm.models.small_lm import load_small_lm
 
     load_before = os.getloadavg()
-    model, tokenizer = funlm.load_small_lm(device=device)
+    model, tokenizer = load_small_lm(device=device)
     rows = [tokenizer.encode(p, add_special_tokens=False) for p in bench_prompts(max(batches))]
     shared = shared_prefix_length(rows)
     start = time.perf_counter()
