@@ -97,16 +97,17 @@ def test_gpu_check_summary_renders_every_job_and_its_result(tmp_path):
             {"kind": "notebook", "name": "ch05_small_lm", "ok": False, "seconds": 420.0,
              "timed_out": True},
             {"kind": "notebook", "name": "ch06_agents", "ok": False, "seconds": 3.0,
-             "timed_out": False},
+             "timed_out": False, "error_tail": "Traceback ...\n  x = y\nRuntimeError: a | b\n"},
         ],
     }  # fmt: skip
     _write(tmp_path, "gpu-check.json", summary)
     loaded = load_gpu_check(tmp_path / "gpu-check.json")
     text = gpu_check_markdown(loaded)
     assert "NVIDIA H200" in text and "inprocess" in text
-    assert "| repro | ch01 | ok | 120 |" in text
-    assert "| notebook | ch05_small_lm | time limit | 420 |" in text
-    assert "| notebook | ch06_agents | failed | 3 |" in text
+    assert "| repro | ch01 | ok | 120 |  |" in text
+    assert "| notebook | ch05_small_lm | time limit | 420 |  |" in text
+    # a failed job shows the last line of its error, escaped for the table
+    assert "| notebook | ch06_agents | failed | 3 | RuntimeError: a \\| b |" in text
 
 
 def test_example_outputs_are_not_headline_rows(tmp_path):

@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from funlm.answer_keys import answer_key
+from funlm.models.draws import draw_multinomial
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -79,5 +80,5 @@ def sample_next_token(
     """Draw token ids from :func:`next_token_distribution`: ``(V,) -> ()``, ``(B, V) -> (B,)``."""
     probs = next_token_distribution(logits, temperature, top_k, top_p)
     flat = probs.reshape(-1, probs.size(-1))
-    ids = torch.multinomial(flat, num_samples=1, generator=generator).squeeze(-1)
+    ids = draw_multinomial(flat, num_samples=1, generator=generator).squeeze(-1)
     return ids.reshape(probs.shape[:-1])

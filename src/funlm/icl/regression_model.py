@@ -31,8 +31,8 @@ from funlm.train import TrainResult, train
 
 def _interleave(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
     B, n, d = xs.shape
-    x_tokens = torch.cat([xs, torch.zeros(B, n, 1, dtype=xs.dtype)], dim=-1)
-    y_tokens = torch.cat([torch.zeros(B, n, d, dtype=xs.dtype), ys.unsqueeze(-1)], dim=-1)
+    x_tokens = torch.cat([xs, xs.new_zeros(B, n, 1)], dim=-1)
+    y_tokens = torch.cat([xs.new_zeros(B, n, d), ys.to(xs).unsqueeze(-1)], dim=-1)
     return torch.stack([x_tokens, y_tokens], dim=2).reshape(B, 2 * n, d + 1)
 
 
@@ -124,7 +124,7 @@ def train_regressor(
         if active < d:
             xs[:, :, active:] = 0.0
             ys = (xs @ w.unsqueeze(-1)).squeeze(-1)
-        return xs, ys
+        return xs.to(device), ys.to(device)
 
     history = train(
         model,

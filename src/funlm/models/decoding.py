@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
+from funlm.models.draws import draw_multinomial
+
 if TYPE_CHECKING:  # pragma: no cover
     from transformers import DynamicCache, PreTrainedModel
 
@@ -414,7 +416,7 @@ def generate_tokens(
                 if temperature != 1.0:
                     scores = scores / temperature
                 probs = torch.softmax(scores, dim=-1)
-                next_tokens = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+                next_tokens = draw_multinomial(probs, 1, generator=generator).squeeze(1)
             else:
                 next_tokens = scores.argmax(dim=-1)
             chosen = next_tokens.tolist()

@@ -24,6 +24,7 @@ import torch.nn as nn
 from torch.nn import functional as F
 
 from funlm.answer_keys import answer_key
+from funlm.models.draws import draw_multinomial
 
 
 class CausalSelfAttention(nn.Module):
@@ -214,7 +215,7 @@ class GPT(nn.Module):
                     kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]
                     logits = logits.masked_fill(logits < kth, float("-inf"))
                 probs = F.softmax(logits, dim=-1)
-                next_id = torch.multinomial(probs, num_samples=1, generator=generator)
+                next_id = draw_multinomial(probs, num_samples=1, generator=generator)
             idx = torch.cat([idx, next_id], dim=1)
         return idx
 

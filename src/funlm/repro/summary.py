@@ -262,15 +262,26 @@ def gpu_check_markdown(summary: dict[str, Any]) -> str:
         f"limit {summary.get('timeout_s', '?')} s per job, "
         f"wall time {summary.get('wall_seconds', '?')} s.",
         "",
-        "| job | name | result | seconds |",
-        "|---|---|---|---|",
+        "| job | name | result | seconds | cause |",
+        "|---|---|---|---|---|",
     ]
     for job in summary["jobs"]:
         result = "ok" if job.get("ok") else ("time limit" if job.get("timed_out") else "failed")
+        cause = _failure_cause(job.get("error_tail") or "") if result == "failed" else ""
         lines.append(
-            f"| {job['kind']} | {job['name']} | {result} | {format_value(job['seconds'])} |"
+            f"| {job['kind']} | {job['name']} | {result} | {format_value(job['seconds'])} "
+            f"| {cause} |"
         )
     return "\n".join(lines)
+
+
+def _failure_cause(error_tail: str, width: int = 110) -> str:
+    """The last line of a failed job's error output, shortened and safe inside a table cell."""
+    lines = [line.strip() for line in error_tail.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1].replace("|", "\\|").replace("`", "'")
+    return last if len(last) <= width else last[: width - 1] + "…"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from funlm.answer_keys import answer_key
+from funlm.models.draws import draw_multinomial
 from funlm.models.gpt import GPT
 from funlm.rlhf.world import EOS, WordTokenizer
 
@@ -69,7 +70,7 @@ def sample_responses(
                     nxt = logits.argmax(dim=-1)
                 else:
                     probs = F.softmax(logits / temperature, dim=-1)
-                    nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+                    nxt = draw_multinomial(probs, 1, generator=generator).squeeze(-1)
                 nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
                 ids = torch.cat([ids, nxt[:, None]], dim=1)
                 done |= nxt == eos
