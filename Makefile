@@ -17,7 +17,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 
 # (learners' setup: see the venv rule below)
 .PHONY: constraints constraints-upgrade doctor
-.PHONY: help venv system-deps grader-deps book book-assets book-build bench-book serve test lint format exercises bench repro clean grade bench-grade gpu-check
+.PHONY: help venv system-deps grader-deps book book-assets book-build bench-book serve test lint format exercises bench repro clean grade bench-grade gpu-check gpu-check-failed
 
 help:
 	@echo "make book        build the book and serve it on http://127.0.0.1:$(PORT) [BOOK_PROFILE=grade|cpu|gpu]"
@@ -31,6 +31,7 @@ help:
 	@echo "make constraints pin the venv's versions into constraints.txt and environment.yml"
 	@echo "make grade       grade a class: make grade ASSIGNMENT=ch00_orientation SUBMISSIONS=dir-or-zip OUT=dir"
 	@echo "make gpu-check   on a GPU machine: every solution + reproduction in the gpu profile"
+	@echo "make gpu-check-failed  re-run only what did not pass in results/gpu-check.json, merged in"
 	@echo "make bench-grade time funlm-grade on 40 submissions and run the hostile-submission suite"
 
 venv: $(STAMP) system-deps
@@ -150,7 +151,12 @@ repro: $(STAMP)
 # On a GPU machine: every solution notebook and every reproduction in the gpu profile;
 # summary in results/gpu-check.json, per-chapter numbers in results/repro/chNN-gpu.json.
 gpu-check: $(STAMP)
-	source $(BIN)/activate && python -m autograder.benches.gpu_check
+	source $(BIN)/activate && python -m autograder.benches.gpu_check $(GPU_CHECK_ARGS)
+
+# A short GPU loan at a time: re-run only the jobs that did not pass in results/gpu-check.json
+# (failed, timed out, or never run) and merge them into it; each row keeps the run it came from.
+gpu-check-failed: $(STAMP)
+	source $(BIN)/activate && python -m autograder.benches.gpu_check --failed-only $(GPU_CHECK_ARGS)
 
 # Decoding throughput: SmolLM2 tokens/s at batch 1/8/32 with funlm.models.decoding (a benchmark,
 # not a test; run it on a quiet machine, it prints the load average).

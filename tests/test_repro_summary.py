@@ -104,10 +104,10 @@ def test_gpu_check_summary_renders_every_job_and_its_result(tmp_path):
     loaded = load_gpu_check(tmp_path / "gpu-check.json")
     text = gpu_check_markdown(loaded)
     assert "NVIDIA H200" in text and "inprocess" in text
-    assert "| repro | ch01 | ok | 120 |  |" in text
-    assert "| notebook | ch05_small_lm | time limit | 420 |  |" in text
+    assert "| repro | ch01 | ok | 120 | 1 |  |" in text
+    assert "| notebook | ch05_small_lm | time limit | 420 | 1 |  |" in text
     # a failed job shows the last line of its error, escaped for the table
-    assert "| notebook | ch06_agents | failed | 3 | RuntimeError: a \\| b |" in text
+    assert "| notebook | ch06_agents | failed | 3 | 1 | RuntimeError: a \\| b |" in text
 
 
 def test_example_outputs_are_not_headline_rows(tmp_path):

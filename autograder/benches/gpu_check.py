@@ -14,6 +14,12 @@ Notebooks run through nbclient (a real Jupyter kernel) when it is installed. On 
 machine without Jupyter, ``--executor inprocess`` runs the notebook's code cells one after the
 other in one Python namespace, which executes the same code but without a kernel (no magics are
 used in the course notebooks); the summary says which executor ran.
+
+A device loan is short, so a check may take several runs: ``--failed-only`` re-runs just the
+jobs that did not pass in the existing summary (and any job it lacks) and merges the new results
+into it; ``--merge`` does the same for an explicit ``--notebooks`` / ``--chapters`` selection.
+The merged summary lists every run (machine, executor, limit, commit, date) under ``runs`` and
+tags each job with the run that produced its row, so a row that failed on older code says so.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +40,7 @@ from typing import Any
 # No nbgrader import here (autograder.course imports none): a bare GPU machine has only torch
 # and the course's runtime deps.
 from autograder.course import CourseLayout, CourseNotFound
+from funlm.repro.summary import load_gpu_check, normalise_gpu_check
 
 #: This module, as the in-process executor's child processes run it.
 MODULE = "autograder.benches.gpu_check"
@@ -51,6 +59,7 @@ class JobResult:
     timed_out: bool = False
     headline: dict[str, Any] = field(default_factory=dict)
     error_tail: str = ""
+    run: int = 1  # index into the summary's ``runs`` (set when results are merged)
 
 
 def execute_notebook_inprocess(path: Path) -> None:
@@ -169,6 +178,7 @@ def gpu_check(
     jobs: int,
     timeout: int,
     results_dir: Path,
+    commit: str = "",
 ) -> dict[str, Any]:
     """Run the selected notebooks and reproductions in the gpu profile; return the summary."""
     env = {**os.environ, "FUNLM_PROFILE": "gpu", "PYTHONUNBUFFERED": "1"}
@@ -186,16 +196,71 @@ def gpu_check(
             pool.submit(run_notebook_job, course, a, executor, timeout, env) for a in notebooks
         ]
         results = [f.result() for f in futures]
-    return {
-        "profile": "gpu",
+    run = {
+        "run": 1,
         "executor": executor,
         "parallel_jobs": jobs,
         "timeout_s": timeout,
         "device": device_description(),
         "wall_seconds": round(time.perf_counter() - start, 1),
+        "commit": commit or "not recorded",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    return {
+        "profile": "gpu",
+        "runs": [run],
         "all_ok": all(r.ok for r in results),
         "jobs": [asdict(r) for r in results],
     }
+
+
+def job_key(job: dict[str, Any]) -> tuple[str, str]:
+    return (str(job["kind"]), str(job["name"]))
+
+
+def merge_summaries(earlier: dict[str, Any], latest: dict[str, Any]) -> dict[str, Any]:
+    """``earlier`` with the jobs of ``latest`` replacing (or adding) rows of the same job.
+
+    The latest run gets the next run number; rows it did not re-run keep their run number, and
+    runs no row refers to any more are dropped. Job order: earlier rows first, new ones after.
+    """
+    earlier, latest = normalise_gpu_check(earlier), normalise_gpu_check(latest)
+    number = max((r["run"] for r in earlier["runs"]), default=0) + 1
+    new_jobs = {job_key(j): {**j, "run": number} for j in latest["jobs"]}
+    jobs = [new_jobs.pop(job_key(j), j) for j in earlier["jobs"]] + list(new_jobs.values())
+    used = {j["run"] for j in jobs}
+    runs = [r for r in earlier["runs"] if r["run"] in used]
+    runs += [{**r, "run": number} for r in latest["runs"][:1]]
+    return {
+        "profile": latest.get("profile", "gpu"),
+        "runs": runs,
+        "all_ok": all(j.get("ok") for j in jobs),
+        "jobs": jobs,
+    }
+
+
+def jobs_to_rerun(
+    summary: dict[str, Any], notebooks: Iterable[str], chapters: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """(notebooks, chapters) among those given that did not pass in ``summary`` or are absent."""
+    passed = {job_key(j) for j in normalise_gpu_check(summary)["jobs"] if j.get("ok")}
+    return (
+        [n for n in notebooks if ("notebook", n) not in passed],
+        [c for c in chapters if ("repro", c) not in passed],
+    )
+
+
+def _git_commit(root: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _default_executor() -> str:
@@ -222,6 +287,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-cpu", action="store_true", help="run even without CUDA (machinery check only)"
     )
+    parser.add_argument(
+        "--merge", action="store_true", help="merge into the existing summary instead of replacing"
+    )
+    parser.add_argument(
+        "--failed-only",
+        action="store_true",
+        help="re-run only the jobs that did not pass in the existing summary; merge the results",
+    )
+    parser.add_argument("--commit", default="", help="the course commit (default: git HEAD)")
     args = parser.parse_args(argv)
     if args.exec_notebook is not None:
         execute_notebook_inprocess(args.exec_notebook.resolve())
@@ -237,20 +311,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-check: {error}")
         return 2
     args.out = args.out or course.results / "gpu-check.json"
+    notebooks = course.assignments() if args.notebooks is None else args.notebooks
+    chapters = repro_chapters() if args.chapters is None else args.chapters
+    earlier = load_gpu_check(args.out) if (args.merge or args.failed_only) else None
+    if args.failed_only and earlier is not None:
+        notebooks, chapters = jobs_to_rerun(earlier, notebooks, chapters)
+        if not notebooks and not chapters:
+            print(f"gpu-check: every job in {args.out} passed; nothing to re-run.")
+            return 0
     summary = gpu_check(
         course=course,
-        notebooks=course.assignments() if args.notebooks is None else args.notebooks,
-        chapters=repro_chapters() if args.chapters is None else args.chapters,
+        notebooks=notebooks,
+        chapters=chapters,
         executor=args.executor or _default_executor(),
         jobs=args.jobs,
         timeout=args.timeout,
         results_dir=args.results_dir or course.results / "repro",
+        commit=args.commit or os.environ.get("FUNLM_COMMIT", "") or _git_commit(course.root),
     )
+    ran = {job_key(j) for j in summary["jobs"]}
+    if earlier is not None:
+        summary = merge_summaries(earlier, summary)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for job in summary["jobs"]:
         status = "ok " if job["ok"] else ("TIMEOUT" if job["timed_out"] else "FAIL")
-        print(f"{status:7} {job['kind']:8} {job['name']:22} {job['seconds']:8.1f} s")
+        again = "" if job_key(job) in ran else f"  (kept from run {job['run']})"
+        print(f"{status:7} {job['kind']:8} {job['name']:22} {job['seconds']:8.1f} s{again}")
     print(json.dumps({k: v for k, v in summary.items() if k != "jobs"}, ensure_ascii=False))
     return 0 if summary["all_ok"] else 1
 

@@ -40,6 +40,7 @@ __all__ = [
     "load_gpu_check",
     "load_results",
     "missing_chapters",
+    "normalise_gpu_check",
     "to_html",
     "to_markdown",
 ]
@@ -250,27 +251,45 @@ def load_gpu_check(path: Path | None = None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and "jobs" in data else None
 
 
+def normalise_gpu_check(summary: dict[str, Any]) -> dict[str, Any]:
+    """A gpu-check summary in the ``runs`` shape: ``{"runs": [...], "jobs": [... "run": n]}``.
+
+    ``make gpu-check --failed-only`` merges several runs into one summary; a summary written by
+    a single run of an older version (machine fields at the top level) becomes one run.
+    """
+    if "runs" in summary:
+        return summary
+    run_fields = ("executor", "parallel_jobs", "timeout_s", "device", "wall_seconds", "commit")
+    run = {"run": 1, **{key: summary[key] for key in run_fields if key in summary}}
+    jobs = [{**job, "run": job.get("run", 1)} for job in summary.get("jobs", [])]
+    return {**summary, "runs": [run], "jobs": jobs}
+
+
 def gpu_check_markdown(summary: dict[str, Any]) -> str:
-    """The gpu-check run as Markdown: the machine, then one row per notebook / reproduction."""
-    device = summary.get("device", {})
-    machine = ", ".join(
-        f"{key} {device[key]}" for key in ("gpu", "torch", "python", "cpu_count") if key in device
-    )
-    lines = [
-        f"Machine: {machine}. Executor: {summary.get('executor', '?')}, "
-        f"{summary.get('parallel_jobs', '?')} jobs side by side, "
-        f"limit {summary.get('timeout_s', '?')} s per job, "
-        f"wall time {summary.get('wall_seconds', '?')} s.",
-        "",
-        "| job | name | result | seconds | cause |",
-        "|---|---|---|---|---|",
-    ]
+    """The gpu-check runs as Markdown: one line per run, then one row per job with its run."""
+    summary = normalise_gpu_check(summary)
+    lines = []
+    for run in summary["runs"]:
+        device = run.get("device", {})
+        machine = ", ".join(
+            f"{key} {device[key]}"
+            for key in ("gpu", "torch", "python", "cpu_count")
+            if key in device
+        )
+        lines.append(
+            f"- Run {run['run']}: {machine}. Executor: {run.get('executor', '?')}, "
+            f"{run.get('parallel_jobs', '?')} jobs side by side, "
+            f"limit {run.get('timeout_s', '?')} s per job, "
+            f"wall time {run.get('wall_seconds', '?')} s; "
+            f"commit {run.get('commit', 'not recorded')}, date {run.get('date', 'not recorded')}."
+        )
+    lines += ["", "| job | name | result | seconds | run | cause |", "|---|---|---|---|---|---|"]
     for job in summary["jobs"]:
         result = "ok" if job.get("ok") else ("time limit" if job.get("timed_out") else "failed")
         cause = _failure_cause(job.get("error_tail") or "") if result == "failed" else ""
         lines.append(
             f"| {job['kind']} | {job['name']} | {result} | {format_value(job['seconds'])} "
-            f"| {cause} |"
+            f"| {job.get('run', 1)} | {cause} |"
         )
     return "\n".join(lines)
 
