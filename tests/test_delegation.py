@@ -17,52 +17,21 @@ other part must keep full marks.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import nbformat
 import pytest
+from submission_cases import case_assignments, grade_id, load_cases
 
 from autograder.course import CourseLayout
-from autograder.grading.pipeline import autograde, solved_notebook
+from autograder.grading.pipeline import autograde, solved_notebook, solved_notebook_with
 
-DELEGATION_DIR = Path(__file__).resolve().parent / "delegation"
-ASSIGNMENTS = sorted(p.stem for p in DELEGATION_DIR.glob("*.py") if not p.stem.startswith("_"))
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"delegation_{name}", DELEGATION_DIR / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def delegating_submission(name: str, cases: dict[str, str]) -> nbformat.NotebookNode:
-    """The solved exercise with the answer cells in ``cases`` replaced by their source."""
-    notebook = solved_notebook(name)
-    answer_cells = {
-        _grade_id(c) for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    unknown = set(cases) - answer_cells
-    assert not unknown, f"{name}: not answer cells: {sorted(unknown)}"
-    for cell in notebook.cells:
-        if _grade_id(cell) in cases:
-            cell.source = cases[_grade_id(cell)]
-    return notebook
+ASSIGNMENTS = case_assignments("delegation")
 
 
 def test_every_delegation_module_is_well_formed():
     known = set(CourseLayout.find().assignments())
     assert ASSIGNMENTS, "no tests/delegation/*.py found"
     for name in ASSIGNMENTS:
-        module = _load(name)
+        module = load_cases("delegation", name)
         assert name in known, f"tests/delegation/{name}.py names no assignment"
         assert module.CASES and module.ZERO_PARTS, name
         assert set(getattr(module, "HINTS", {})) <= set(module.ZERO_PARTS), name
@@ -70,11 +39,11 @@ def test_every_delegation_module_is_well_formed():
 
 def test_the_submission_builder_replaces_only_the_named_answer_cells():
     name = ASSIGNMENTS[0]
-    cases = _load(name).CASES
-    built = delegating_submission(name, cases)
+    cases = load_cases("delegation", name).CASES
+    built = solved_notebook_with(name, cases)
     solved = solved_notebook(name)
     for before, after in zip(solved.cells, built.cells, strict=True):
-        expected = cases.get(_grade_id(before), before.source)
+        expected = cases.get(grade_id(before), before.source)
         assert after.source == expected
         assert after.metadata == before.metadata
 
@@ -85,8 +54,8 @@ def graded(tmp_path_factory, small_lm):
 
     def grade(name: str):
         if name not in cache:
-            module = _load(name)
-            submission = delegating_submission(name, module.CASES)
+            module = load_cases("delegation", name)
+            submission = solved_notebook_with(name, module.CASES)
             work = tmp_path_factory.mktemp(f"delegation-{name}")
             cache[name] = (module, autograde(name, {"delegates": submission}, work)["delegates"])
         return cache[name]
@@ -101,8 +70,8 @@ def _failure_messages(result) -> dict[str, str]:
     messages = {}
     for cell in notebook.cells:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if _grade_id(cell) and errors:
-            messages[_grade_id(cell)] = " ".join(f"{o.ename}: {o.evalue}" for o in errors)
+        if grade_id(cell) and errors:
+            messages[grade_id(cell)] = " ".join(f"{o.ename}: {o.evalue}" for o in errors)
     return messages
 
 

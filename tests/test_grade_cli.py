@@ -99,7 +99,7 @@ def test_ungradable_files_get_error_rows_feedback_and_the_same_csv_twice(tmp_pat
     csv_text = (out / "grades.csv").read_text()
     rows = _rows(out)
     assert list(rows[0])[:6] == cli.BASE_COLUMNS
-    assert list(rows[0])[6:] == list(hostile.POINTS)
+    assert list(rows[0])[6:] == list(hostile.points())
     assert {r["student_id"]: r["status"] for r in rows} == {
         "empty-file": "error",
         "invalid-json": "error",

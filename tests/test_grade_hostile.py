@@ -114,7 +114,7 @@ def test_feedback_shows_a_failed_hidden_test_but_never_its_source(batch):
 @pytest.mark.slow
 def test_feedback_says_what_is_unanswered_and_how_to_get_a_regrade(batch):
     untouched = _feedback_text(batch, "untouched")
-    assert untouched.count("아직 답을 작성하지 않았습니다") == len(hostile.POINTS)
+    assert untouched.count("아직 답을 작성하지 않았습니다") == len(hostile.points())
     tampered = _feedback_text(batch, "patch-grading")
     assert "채점 환경이 바뀌어" in tampered and "다시 채점할 수 있습니다" in tampered
     tripwire = _feedback_text(batch, "tamper-tripwire")

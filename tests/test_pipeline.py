@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.authoring.cells import graded_parts
 from autograder.authoring.checks import leaks, tree_differences, unexecuted_problems
 from autograder.authoring.generate import generate_exercises
 from autograder.course import CourseLayout
@@ -42,6 +43,14 @@ def test_every_assignment_name_follows_the_contract():
     assert sorted(p.name for p in EXERCISES_DIR.iterdir() if p.is_dir()) == ASSIGNMENTS
     readme = (COURSE.root / "README.md").read_text(encoding="utf-8")
     assert [n for n in ASSIGNMENTS if f"`{n}`" not in readme] == [], "add it to README's table"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_assignment_has_five_or_more_graded_parts_worth_100(name):
+    parts = graded_parts(nbformat.read(_notebook(SOLUTIONS_DIR, name), as_version=4))
+    assert len(parts) >= 5, f"{name}: {len(parts)} graded parts: {sorted(parts)}"
+    assert sum(parts.values()) == 100, parts
+    assert all(points > 0 for points in parts.values()), parts
 
 
 def test_the_name_check_rejects_names_outside_the_contract():

@@ -22,15 +22,16 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from autograder.authoring.cells import graded_parts
 from autograder.course import CourseLayout
 
 ASSIGNMENT = "ch00_orientation"
-POINTS = {"test_count_tokens": 20, "test_next_token": 25, "test_greedy": 30, "test_chat": 25}
 ANSWERS = {
     "count_tokens": "test_count_tokens",
     "next_token": "test_next_token",
     "greedy": "test_greedy",
     "chat": "test_chat",
+    "perplexity": "test_perplexity",
 }
 
 
@@ -59,6 +60,11 @@ class Context:
 def course() -> CourseLayout:
     """The course whose ``ch00_orientation`` notebooks the cases are built from."""
     return CourseLayout.find()
+
+
+def points() -> dict[str, float]:
+    """``{test cell grade_id: points}`` of the assignment, read from its source notebook."""
+    return graded_parts(nbformat.read(course().source_notebook(ASSIGNMENT), as_version=4))
 
 
 def _exercise() -> NotebookNode:
@@ -155,22 +161,25 @@ def _exit_in_answer(ctx: Context) -> bytes:
 
 def _edit_tests(ctx: Context) -> bytes:
     nb = notebook()
+    tests_ids = points()
     for cell in nb.cells:
-        if _gid(cell) in POINTS:
+        if _gid(cell) in tests_ids:
             cell.source = "passed('쉬운 테스트')"
     return _bytes(nb)
 
 
 def _delete_tests(ctx: Context) -> bytes:
     nb = notebook({"count_tokens": solution_answer("count_tokens")})
-    nb.cells = [c for c in nb.cells if _gid(c) not in POINTS]
+    tests_ids = points()
+    nb.cells = [c for c in nb.cells if _gid(c) not in tests_ids]
     return _bytes(nb)
 
 
 def _reorder(ctx: Context) -> bytes:
     nb = notebook({"count_tokens": solution_answer("count_tokens")})
-    tests = [c for c in nb.cells if _gid(c) in POINTS]
-    rest = [c for c in nb.cells if _gid(c) not in POINTS]
+    tests_ids = points()
+    tests = [c for c in nb.cells if _gid(c) in tests_ids]
+    rest = [c for c in nb.cells if _gid(c) not in tests_ids]
     nb.cells = rest[:1] + tests[::-1] + rest[1:]
     return _bytes(nb)
 
@@ -421,7 +430,8 @@ def _visible_only(ctx: Context) -> bytes:
 
 def cases() -> list[Case]:
     """The hostile suite (the order is the grading order of the batch)."""
-    part1 = 20.0
+    worth = points()
+    part1 = worth["test_count_tokens"]
     return [
         Case("correct", _correct, 100, clean=True, what="every part answered correctly"),
         Case(
@@ -431,7 +441,12 @@ def cases() -> list[Case]:
             clean=True,
             what="the exercise as released",
         ),
-        Case("partial", _partial, 50, what="parts 1 and 3 right, part 4 wrong"),
+        Case(
+            "partial",
+            _partial,
+            part1 + worth["test_greedy"],
+            what="parts 1 and 3 right, part 4 wrong",
+        ),
         Case(
             "infinite_loop",
             _infinite_loop,

@@ -72,6 +72,30 @@ def solved_notebook(
     return notebook
 
 
+def solved_notebook_with(
+    assignment: str, answers: Mapping[str, str], course: CourseLayout | None = None
+) -> nbformat.NotebookNode:
+    """The solved notebook with the answer cells named in ``answers`` (grade_id -> source)
+    replaced: a submission that differs from the reference in those parts only.
+
+    Raises ``ValueError`` when a grade_id in ``answers`` is not an answer cell.
+    """
+    notebook = solved_notebook(assignment, course)
+    answer_cells = {
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+    unknown = sorted(set(answers) - answer_cells)
+    if unknown:
+        raise ValueError(f"{assignment}: not answer cells: {unknown}")
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
+
+
 def strip_solution_markers(source: str) -> str:
     """A solution cell's code without nbgrader's solution delimiter lines."""
     return "\n".join(
