@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbgrader.apps import NbGraderAPI
@@ -180,3 +180,13 @@ def check_step(step: str, result: Mapping[str, object]) -> None:
         raise PipelineError(
             f"nbgrader {step} failed:\n{result.get('log', '')}\n{result.get('error', '')}"
         )
+
+
+def graded_parts(notebook: Any) -> dict[str, float]:
+    """``{test cell grade_id: points}`` of an nbgrader notebook (a ``NotebookNode``), in order."""
+    parts = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            parts[meta["grade_id"]] = float(meta.get("points", 0))
+    return parts

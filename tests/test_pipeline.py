@@ -13,10 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.authoring.cells import graded_parts
 from autograder.authoring.checks import leaks, tree_differences, unexecuted_problems
 from autograder.authoring.generate import generate_exercises
-from autograder.course import CourseLayout
+from autograder.course import CourseLayout, graded_parts
 from autograder.grading.pipeline import autograde, solved_notebook
 from funlm.answer_keys import is_answer_key
 

@@ -73,13 +73,3 @@ def notebook(cells: Iterable[NotebookNode]) -> NotebookNode:
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     return nb
-
-
-def graded_parts(nb: NotebookNode) -> dict[str, float]:
-    """``{test cell grade_id: points}`` of a source notebook, in notebook order."""
-    parts = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            parts[meta["grade_id"]] = float(meta.get("points", 0))
-    return parts

@@ -22,8 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from autograder.authoring.cells import graded_parts
-from autograder.course import CourseLayout
+from autograder.course import CourseLayout, graded_parts
 
 ASSIGNMENT = "ch00_orientation"
 ANSWERS = {

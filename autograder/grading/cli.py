@@ -35,7 +35,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import CourseLayout, CourseNotFound, assignments, load_config, make_api
+from autograder.course import (
+    CourseLayout,
+    CourseNotFound,
+    assignments,
+    graded_parts,
+    load_config,
+    make_api,
+)
 from autograder.grading.gradebook import GradebookLock, read_grade, zero_grades
 from autograder.grading.limits import (
     DEFAULT_LIMITS,
@@ -270,12 +277,7 @@ def _parts(settings: Settings) -> list[tuple[str, float]]:
 
     release = Path(settings.workdir) / "release" / settings.assignment
     notebook = nbformat.read(release / f"{settings.notebook_name}.ipynb", as_version=4)
-    parts = []
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            parts.append((meta["grade_id"], float(meta.get("points", 0))))
-    return parts
+    return list(graded_parts(notebook).items())
 
 
 def _row(settings: Settings, outcome: Outcome, parts: list[tuple[str, float]]) -> dict:
